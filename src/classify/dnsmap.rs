@@ -1,0 +1,139 @@
+//! Passive DNS: which name a client asked for before it connected to an address.
+//!
+//! Keyed by (client address, server address) so that two devices resolving different names to
+//! the same shared CDN address do not name each other's flows. Each key keeps the few most
+//! recent names with their time, so a flow takes the answer that came before it. The map is
+//! capped; when full, the oldest half is forgotten.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::flow::FxBuild;
+
+/// Names remembered per (client, server address).
+const NAMES_PER_KEY: usize = 4;
+pub const DEFAULT_CAPACITY: usize = 262_144;
+
+#[derive(Debug)]
+pub struct DnsMap {
+    entries: HashMap<(IpAddr, IpAddr), Vec<(u64, Arc<str>)>, FxBuild>,
+    capacity: usize,
+    pub forgotten: u64,
+}
+
+impl Default for DnsMap {
+    fn default() -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY)
+    }
+}
+
+impl DnsMap {
+    pub fn with_capacity(capacity: usize) -> Self {
+        DnsMap {
+            entries: HashMap::default(),
+            capacity: capacity.max(16),
+            forgotten: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Records that `client` learned at time `ts` that `name` has address `addr`.
+    pub fn insert(&mut self, client: IpAddr, addr: IpAddr, name: Arc<str>, ts: u64) {
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&(client, addr)) {
+            self.forget_oldest_half();
+        }
+        let names = self.entries.entry((client, addr)).or_default();
+        if let Some(existing) = names.iter_mut().find(|(_, n)| *n == name) {
+            existing.0 = existing.0.max(ts);
+        } else {
+            if names.len() >= NAMES_PER_KEY {
+                if let Some(oldest) = names
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, (t, _))| *t)
+                    .map(|(i, _)| i)
+                {
+                    names.swap_remove(oldest);
+                }
+            }
+            names.push((ts, name));
+        }
+    }
+
+    /// The most recent name `client` resolved to `addr` no later than `ts`.
+    pub fn lookup(&self, client: IpAddr, addr: IpAddr, ts: u64) -> Option<Arc<str>> {
+        self.entries
+            .get(&(client, addr))?
+            .iter()
+            .filter(|(t, _)| *t <= ts)
+            .max_by_key(|(t, _)| *t)
+            .map(|(_, n)| n.clone())
+    }
+
+    fn forget_oldest_half(&mut self) {
+        let mut times: Vec<u64> = self
+            .entries
+            .values()
+            .map(|v| v.iter().map(|(t, _)| *t).max().unwrap_or(0))
+            .collect();
+        let mid = times.len() / 2;
+        times.select_nth_unstable(mid);
+        let cutoff = times.get(mid).copied().unwrap_or(0);
+        let before = self.entries.len();
+        self.entries
+            .retain(|_, v| v.iter().map(|(t, _)| *t).max().unwrap_or(0) > cutoff);
+        self.forgotten += (before - self.entries.len()) as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn earlier_answer_names_flow_per_client() {
+        let mut m = DnsMap::default();
+        m.insert(ip("10.0.0.1"), ip("1.2.3.4"), "chatgpt.com".into(), 100);
+        m.insert(ip("10.0.0.1"), ip("1.2.3.4"), "example.org".into(), 200);
+        assert_eq!(m.lookup(ip("10.0.0.1"), ip("1.2.3.4"), 50), None);
+        assert_eq!(
+            m.lookup(ip("10.0.0.1"), ip("1.2.3.4"), 150).as_deref(),
+            Some("chatgpt.com")
+        );
+        assert_eq!(
+            m.lookup(ip("10.0.0.1"), ip("1.2.3.4"), 250).as_deref(),
+            Some("example.org")
+        );
+        assert_eq!(m.lookup(ip("10.0.0.2"), ip("1.2.3.4"), 250), None);
+    }
+
+    #[test]
+    fn capped() {
+        let mut m = DnsMap::with_capacity(16);
+        for i in 0..100u32 {
+            m.insert(
+                ip("10.0.0.1"),
+                IpAddr::from(i.to_be_bytes()),
+                "x".into(),
+                u64::from(i),
+            );
+        }
+        assert!(m.len() <= 16);
+        assert!(m.forgotten > 0);
+        assert!(m
+            .lookup(ip("10.0.0.1"), IpAddr::from(99u32.to_be_bytes()), 1000)
+            .is_some());
+    }
+}

@@ -1,0 +1,212 @@
+//! Command-line definitions (clap derive) and the glue that runs a command: load the rules,
+//! run the pipeline over the inputs, render, write, choose the exit code. No business logic.
+//!
+//! Exit codes: 0 the command ran (warnings, such as a capture cut short, are in the report and on
+//! stderr); 2 an error: bad arguments, a rule file that does not load, an input that could not be
+//! opened or is not a capture (the other inputs are still read and reported), or an output that
+//! could not be written.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::capture::file::FileSource;
+use crate::classify::rules::Catalogue;
+use crate::pipeline::{NoSignals, Options, Pipeline, SignalSink};
+use crate::report::inspect::{self, Collect, JsonLines};
+use crate::report::{self, Format, Input, Report};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shadowai",
+    version,
+    about = "Which device sent how much data to which AI service: an audit of packet captures."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit capture files (pcap, pcapng, gzip; `-` for stdin): AI services used, per device.
+    Audit(AuditArgs),
+    /// Print every name signal (TLS SNI, DNS, HTTP Host) found in capture files, one per line.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Capture files to read, in order; `-` reads standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to this file (atomically) instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Extra signature folders: their *.yaml files add to the built-in rules (same file name replaces).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Most flows held in memory at once; older ones are folded into the findings early.
+    #[arg(long, default_value_t = crate::flow::DEFAULT_MAX_FLOWS)]
+    pub max_flows: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InspectFormat {
+    Jsonl,
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = InspectFormat::Jsonl)]
+    pub format: InspectFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Audit(args) => audit(args),
+        Command::Inspect(args) => inspect_cmd(args),
+    }
+}
+
+/// Runs every input through the pipeline; returns the per-input record, the warnings, and
+/// whether any input could not be read at all.
+fn read_inputs<S: SignalSink>(
+    pipeline: &mut Pipeline<'_, S>,
+    files: &[PathBuf],
+    mut on_file: impl FnMut(&mut Pipeline<'_, S>, &str),
+) -> (Vec<Input>, Vec<String>, bool) {
+    let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
+    let mut failed = false;
+    for path in files {
+        let display = path.display().to_string();
+        let mut source = match FileSource::open(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("shadowai: error: {e}");
+                failed = true;
+                inputs.push(Input {
+                    path: display,
+                    format: None,
+                    packets: 0,
+                    complete: false,
+                    error: Some(e.to_string()),
+                });
+                continue;
+            }
+        };
+        on_file(pipeline, &display);
+        let result = pipeline.run_file(&mut source);
+        let error = result.err().map(|e| {
+            let text = e.to_string();
+            eprintln!("shadowai: warning: {text}; the report covers the packets before it");
+            warnings.push(text.clone());
+            text
+        });
+        inputs.push(Input {
+            path: display,
+            format: Some(source.format().to_string()),
+            packets: source.packets_read(),
+            complete: error.is_none(),
+            error,
+        });
+    }
+    (inputs, warnings, failed)
+}
+
+fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let catalogue = Catalogue::load(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let options = Options {
+        max_flows: args.max_flows,
+    };
+    let mut pipeline = Pipeline::new(&catalogue, options, NoSignals);
+    let (inputs, warnings, failed) = read_inputs(&mut pipeline, &args.files, |_, _| {});
+    if inputs.iter().all(|i| i.format.is_none()) {
+        anyhow::bail!("no input could be read");
+    }
+    let (outcome, _) = pipeline.finish();
+    let report = Report::build(&outcome, &catalogue, inputs, warnings);
+    emit(args.output.as_deref(), |out| {
+        report::render(&report, args.format, out)
+    })?;
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn inspect_cmd(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let catalogue = Catalogue::from_sources(&[]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let options = Options::default();
+    let failed = match (args.format, &args.output) {
+        (InspectFormat::Jsonl, None) => {
+            let stdout = io::stdout().lock();
+            let sink = JsonLines::new(io::BufWriter::new(stdout));
+            let mut pipeline = Pipeline::new(&catalogue, options, sink);
+            let (_, _, failed) = read_inputs(&mut pipeline, &args.files, |p, name| {
+                p.sink_mut().file = name.to_string();
+            });
+            let (_, sink) = pipeline.finish();
+            match sink.finish() {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                other => other.context("writing to standard output")?,
+            }
+            failed
+        }
+        _ => {
+            let mut pipeline = Pipeline::new(&catalogue, options, Collect::default());
+            let (_, _, failed) = read_inputs(&mut pipeline, &args.files, |p, name| {
+                p.sink_mut().file = name.to_string();
+            });
+            let (_, sink) = pipeline.finish();
+            let rows = sink.rows;
+            let format = args.format;
+            emit(args.output.as_deref(), |out| match format {
+                InspectFormat::Table => inspect::write_table(&rows, out),
+                InspectFormat::Jsonl => rows.iter().try_for_each(|r| {
+                    serde_json::to_writer(&mut *out, r)?;
+                    out.write_all(b"\n")
+                }),
+            })?;
+            failed
+        }
+    };
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Writes to `path` atomically, or to standard output; a closed pipe on stdout is not an error.
+fn emit(
+    path: Option<&Path>,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    match path {
+        Some(path) => report::write_atomically(path, fill)
+            .with_context(|| format!("writing {}", path.display())),
+        None => {
+            let stdout = io::stdout().lock();
+            let mut out = io::BufWriter::new(stdout);
+            let result = fill(&mut out).and_then(|()| out.flush());
+            match result {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("writing to standard output"),
+            }
+        }
+    }
+}

@@ -1,0 +1,616 @@
+//! The pipeline that carries every packet through the stages:
+//! capture → decode → flow → proto → classify.
+//!
+//! It owns no protocol knowledge itself: it decides which parser a payload goes to (by
+//! transport, port and the first bytes), names flows from what the parsers return, feeds DNS
+//! answers into the passive DNS map and folds finished flows into the aggregates. Name signals
+//! go to a `SignalSink` (the `inspect` command); the audit uses `NoSignals`, which the compiler
+//! removes entirely.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::capture::file::{CaptureError, FileSource};
+use crate::capture::RawPacket;
+use crate::classify::dnsmap::DnsMap;
+use crate::classify::findings::Aggregates;
+use crate::classify::rules::Catalogue;
+use crate::decode::{DecodeError, Decoded, Decoder, PacketMeta, Transport};
+use crate::flow::{Direction, Evidence, Flow, FlowTable, FxBuild, Naming, TCP, UDP};
+use crate::proto::{dns, http, tls, ProtoError};
+
+const DNS_PORT: u16 = 53;
+const SSDP_PORT: u16 = 1900;
+/// Bytes of DNS-over-TCP stream kept per direction while waiting for a message to complete.
+const DNS_TCP_MAX: usize = 64 * 1024;
+
+/// One name seen in a packet, for `inspect`.
+#[derive(Debug, Clone, Copy)]
+pub struct Signal<'a> {
+    /// 1-based packet number in its file.
+    pub frame: u64,
+    pub kind: &'static str,
+    pub value: &'a str,
+    pub src_mac: Option<[u8; 6]>,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub sport: u16,
+    pub dport: u16,
+}
+
+pub trait SignalSink {
+    /// False when nobody listens: the pipeline then skips formatting values.
+    fn enabled(&self) -> bool {
+        true
+    }
+    fn signal(&mut self, signal: &Signal<'_>);
+}
+
+/// The sink of the audit: signals are not wanted.
+pub struct NoSignals;
+
+impl SignalSink for NoSignals {
+    fn enabled(&self) -> bool {
+        false
+    }
+    fn signal(&mut self, _: &Signal<'_>) {}
+}
+
+/// Counters of everything read; part of every report.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Stats {
+    pub files_read: u64,
+    pub packets: u64,
+    /// Frame bytes as captured (after snaplen).
+    pub captured_bytes: u64,
+    pub ip_packets: u64,
+    pub non_ip_frames: u64,
+    pub fragments_held: u64,
+    pub flows: u64,
+    pub named_flows: u64,
+    pub ai_flows: u64,
+    pub flows_evicted_by_cap: u64,
+    pub dns_messages: u64,
+    pub tls_client_hellos: u64,
+    pub http_requests: u64,
+    /// Packets that could not be decoded, by reason.
+    pub malformed: BTreeMap<String, u64>,
+    /// Frames of link types we do not decode, by link type number.
+    pub unsupported_link_types: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub max_flows: usize,
+}
+
+/// Per-direction reassembly of DNS over TCP (length-prefixed messages).
+#[derive(Default)]
+struct DnsTcpStream {
+    next_seq: Option<u32>,
+    buf: Vec<u8>,
+}
+
+pub struct Pipeline<'c, S: SignalSink> {
+    decoder: Decoder,
+    state: State<'c, S>,
+}
+
+struct State<'c, S: SignalSink> {
+    catalogue: &'c Catalogue,
+    flows: FlowTable,
+    dns: DnsMap,
+    dns_tcp: HashMap<(SocketAddr, SocketAddr), DnsTcpStream, FxBuild>,
+    agg: Aggregates,
+    stats: Stats,
+    sink: S,
+    frame: u64,
+    /// Scratch text buffer reused for signal values.
+    text: String,
+    first_ts: Option<u64>,
+    last_ts: Option<u64>,
+}
+
+/// What a run produced, handed to the report.
+pub struct Outcome {
+    pub aggregates: Aggregates,
+    pub stats: Stats,
+    pub first_ts: Option<u64>,
+    pub last_ts: Option<u64>,
+}
+
+impl<'c, S: SignalSink> Pipeline<'c, S> {
+    pub fn new(catalogue: &'c Catalogue, options: Options, sink: S) -> Self {
+        let max_flows = if options.max_flows == 0 {
+            crate::flow::DEFAULT_MAX_FLOWS
+        } else {
+            options.max_flows
+        };
+        Pipeline {
+            decoder: Decoder::new(),
+            state: State {
+                catalogue,
+                flows: FlowTable::new(max_flows),
+                dns: DnsMap::default(),
+                dns_tcp: HashMap::default(),
+                agg: Aggregates::default(),
+                stats: Stats::default(),
+                sink,
+                frame: 0,
+                text: String::new(),
+                first_ts: None,
+                last_ts: None,
+            },
+        }
+    }
+
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.state.sink
+    }
+
+    /// Reads one capture to its end. A truncated or corrupt file returns its error after every
+    /// packet before the damage has been processed.
+    pub fn run_file(&mut self, source: &mut FileSource) -> Result<(), CaptureError> {
+        self.state.stats.files_read += 1;
+        loop {
+            let frame = source.packets_read() + 1;
+            match source.next_packet()? {
+                Some(pkt) => self.process(frame, &pkt),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// One frame, numbered from 1 within its file.
+    pub fn process(&mut self, frame: u64, pkt: &RawPacket<'_>) {
+        let state = &mut self.state;
+        state.frame = frame;
+        state.stats.packets += 1;
+        state.stats.captured_bytes += pkt.data.len() as u64;
+        state.note_time(pkt.ts_nanos);
+        match self.decoder.decode(pkt) {
+            Ok(Decoded::Ip(meta)) => {
+                state.stats.ip_packets += 1;
+                state.ip_packet(&meta);
+            }
+            Ok(Decoded::NonIp { .. }) => state.stats.non_ip_frames += 1,
+            Ok(Decoded::FragmentHeld) => state.stats.fragments_held += 1,
+            Err(DecodeError::UnsupportedLinkType(n)) => {
+                *state
+                    .stats
+                    .unsupported_link_types
+                    .entry(format!("unsupported link type {n}"))
+                    .or_default() += 1;
+            }
+            Err(DecodeError::Malformed(reason)) => {
+                // The map holds one entry per distinct static reason: no growth per packet.
+                if let Some(count) = state.stats.malformed.get_mut(reason) {
+                    *count += 1;
+                } else {
+                    state.stats.malformed.insert(reason.to_string(), 1);
+                }
+            }
+        }
+    }
+
+    /// Folds every open flow and hands the result over.
+    pub fn finish(self) -> (Outcome, S) {
+        let mut state = self.state;
+        let catalogue = state.catalogue;
+        let agg = &mut state.agg;
+        state.flows.drain(|flow| agg.fold(&flow, catalogue));
+        state.stats.flows = agg.flows;
+        state.stats.named_flows = agg.named_flows;
+        state.stats.ai_flows = agg.ai_flows;
+        state.stats.flows_evicted_by_cap = state.flows.evicted_by_cap;
+        let outcome = Outcome {
+            aggregates: state.agg,
+            stats: state.stats,
+            first_ts: state.first_ts,
+            last_ts: state.last_ts,
+        };
+        (outcome, state.sink)
+    }
+}
+
+impl<S: SignalSink> State<'_, S> {
+    fn note_time(&mut self, ts: u64) {
+        self.first_ts = Some(self.first_ts.map_or(ts, |f| f.min(ts)));
+        self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
+    }
+
+    fn ip_packet(&mut self, meta: &PacketMeta<'_>) {
+        let protocol = match meta.transport {
+            Transport::Tcp { .. } => TCP,
+            Transport::Udp => UDP,
+            _ => return,
+        };
+        let catalogue = self.catalogue;
+        let agg = &mut self.agg;
+        let dns_tcp = &mut self.dns_tcp;
+        self.flows.expire(meta.ts_nanos, |flow| {
+            dns_tcp.remove(&(flow.client, flow.server));
+            agg.fold(&flow, catalogue);
+        });
+
+        let (flow, direction, created) = self.flows.track(protocol, meta);
+        if created {
+            flow.dns_name = self
+                .dns
+                .lookup(flow.client.ip(), flow.server.ip(), meta.ts_nanos);
+        }
+        let is_dns = meta.src_port == DNS_PORT || meta.dst_port == DNS_PORT;
+        match meta.transport {
+            Transport::Udp if is_dns => self.dns_message(meta, meta.payload),
+            Transport::Udp if meta.dst_port == SSDP_PORT => {
+                if let Ok(head) = http::parse_request_head(meta.payload) {
+                    emit_http(&mut self.sink, self.frame, meta, &head, &mut self.text);
+                }
+            }
+            Transport::Tcp { seq, .. } if is_dns => {
+                let key = (flow.client, flow.server);
+                self.dns_tcp_segment(key, direction, seq, meta);
+            }
+            Transport::Tcp { seq, flags, .. } if direction == Direction::Up => {
+                name_from_client_bytes(
+                    flow,
+                    seq,
+                    flags,
+                    meta,
+                    self.frame,
+                    &mut self.sink,
+                    &mut self.stats,
+                    &mut self.text,
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn dns_tcp_segment(
+        &mut self,
+        key: (SocketAddr, SocketAddr),
+        direction: Direction,
+        seq: u32,
+        meta: &PacketMeta<'_>,
+    ) {
+        if meta.payload.is_empty() {
+            return;
+        }
+        // Two streams per connection: the client's queries and the server's answers.
+        let stream_key = match direction {
+            Direction::Up => key,
+            Direction::Down => (key.1, key.0),
+        };
+        let mut stream = self.dns_tcp.remove(&stream_key).unwrap_or_default();
+        let len = meta.payload.len() as u32;
+        let data = match stream.next_seq {
+            Some(next) => {
+                let ahead = seq.wrapping_sub(next) as i32;
+                if ahead < 0 {
+                    // Retransmission: keep only what is new.
+                    let skip = ahead.unsigned_abs() as usize;
+                    meta.payload.get(skip..).unwrap_or_default()
+                } else if ahead > 0 {
+                    // A gap: what we held can never complete.
+                    stream.buf.clear();
+                    meta.payload
+                } else {
+                    meta.payload
+                }
+            }
+            None => meta.payload,
+        };
+        let end = seq.wrapping_add(len);
+        if stream
+            .next_seq
+            .is_none_or(|next| (end.wrapping_sub(next) as i32) > 0)
+        {
+            stream.next_seq = Some(end);
+        }
+        if stream.buf.is_empty() {
+            let used = self.dns_tcp_messages(meta, data);
+            if let Some(rest) = data.get(used..) {
+                stream.buf.extend_from_slice(rest);
+            }
+        } else {
+            stream.buf.extend_from_slice(data);
+            let buf = std::mem::take(&mut stream.buf);
+            let used = self.dns_tcp_messages(meta, &buf);
+            stream.buf = buf;
+            stream.buf.drain(..used.min(stream.buf.len()));
+        }
+        if stream.buf.len() > DNS_TCP_MAX {
+            stream.buf.clear();
+        }
+        self.dns_tcp.insert(stream_key, stream);
+    }
+
+    /// Handles the complete messages at the start of `stream`; returns the bytes used.
+    fn dns_tcp_messages(&mut self, meta: &PacketMeta<'_>, stream: &[u8]) -> usize {
+        let (messages, used) = dns::tcp_messages(stream);
+        for message in messages {
+            self.dns_message(meta, message);
+        }
+        used
+    }
+
+    fn dns_message(&mut self, meta: &PacketMeta<'_>, bytes: &[u8]) {
+        let Ok(message) = dns::parse(bytes) else {
+            return;
+        };
+        self.stats.dns_messages += 1;
+        let emit = self.sink.enabled();
+        if !message.is_response() {
+            if emit {
+                for question in message.questions() {
+                    let Ok(question) = question else { break };
+                    self.text.clear();
+                    if question.name.write_text(&mut self.text).is_ok() {
+                        let value = std::mem::take(&mut self.text);
+                        signal(&mut self.sink, self.frame, meta, "dns_query", &value);
+                        self.text = value;
+                    }
+                }
+            }
+            return;
+        }
+        if emit {
+            for record in message.answers() {
+                let Ok(record) = record else { break };
+                self.text.clear();
+                if dns::write_answer_value(&record, &mut self.text).is_ok() {
+                    let value = std::mem::take(&mut self.text);
+                    signal(&mut self.sink, self.frame, meta, "dns_answer", &value);
+                    self.text = value;
+                }
+            }
+        }
+        self.learn_addresses(meta, &message);
+    }
+
+    /// Feeds A/AAAA answers into the passive DNS map under the name the client asked for,
+    /// following CNAME chains back to it.
+    fn learn_addresses(&mut self, meta: &PacketMeta<'_>, message: &dns::Message<'_>) {
+        let mut aliases: Vec<(String, String)> = Vec::new(); // (target, owner)
+        let mut addresses: Vec<(String, IpAddr)> = Vec::new();
+        for record in message.answers() {
+            let Ok(record) = record else { break };
+            let mut owner = String::new();
+            if record.owner.write_text(&mut owner).is_err() {
+                continue;
+            }
+            owner.make_ascii_lowercase();
+            match record.data {
+                dns::RData::A(v4) => addresses.push((owner, IpAddr::V4(v4))),
+                dns::RData::Aaaa(v6) => addresses.push((owner, IpAddr::V6(v6))),
+                dns::RData::Cname(target) => {
+                    let mut t = String::new();
+                    if target.write_text(&mut t).is_ok() {
+                        t.make_ascii_lowercase();
+                        aliases.push((t, owner));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if addresses.is_empty() {
+            return;
+        }
+        let client = meta.dst_ip;
+        let mut last: Option<Arc<str>> = None;
+        for (owner, addr) in addresses {
+            let mut name = owner;
+            for _ in 0..8 {
+                match aliases.iter().find(|(target, _)| *target == name) {
+                    Some((_, up)) if *up != name => name = up.clone(),
+                    _ => break,
+                }
+            }
+            let name: Arc<str> = match &last {
+                Some(prev) if **prev == *name => prev.clone(),
+                _ => Arc::from(name.as_str()),
+            };
+            self.dns.insert(client, addr, name.clone(), meta.ts_nanos);
+            last = Some(name);
+        }
+    }
+}
+
+fn signal<S: SignalSink>(
+    sink: &mut S,
+    frame: u64,
+    meta: &PacketMeta<'_>,
+    kind: &'static str,
+    value: &str,
+) {
+    sink.signal(&Signal {
+        frame,
+        kind,
+        value,
+        src_mac: meta.src_mac,
+        src: meta.src_ip,
+        dst: meta.dst_ip,
+        sport: meta.src_port,
+        dport: meta.dst_port,
+    });
+}
+
+fn emit_http<S: SignalSink>(
+    sink: &mut S,
+    frame: u64,
+    meta: &PacketMeta<'_>,
+    head: &http::RequestHead<'_>,
+    text: &mut String,
+) {
+    if !sink.enabled() {
+        return;
+    }
+    if let Some(host) = head.host {
+        lossy_into(host, text);
+        signal(sink, frame, meta, "http_host", text);
+    }
+    if head.is_connect() {
+        lossy_into(head.target, text);
+        signal(sink, frame, meta, "http_connect", text);
+    }
+}
+
+fn lossy_into(bytes: &[u8], out: &mut String) {
+    out.clear();
+    out.push_str(&String::from_utf8_lossy(bytes));
+}
+
+/// The host part of `host[:port]`, `[v6]:port` or a bare name, lowercased, no trailing dot.
+fn host_of_authority(authority: &[u8]) -> String {
+    let text = String::from_utf8_lossy(authority);
+    let host = if let Some(rest) = text.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else if text.matches(':').count() == 1 {
+        text.split(':').next().unwrap_or_default()
+    } else {
+        &text
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Reassembles the client's first bytes of a TCP flow and names the flow from its TLS
+/// ClientHello or HTTP request head; later HTTP request heads on the same connection are read
+/// from single segments only (enough for `inspect`, no more buffering).
+#[allow(clippy::too_many_arguments)]
+fn name_from_client_bytes<S: SignalSink>(
+    flow: &mut Flow,
+    seq: u32,
+    flags: u8,
+    meta: &PacketMeta<'_>,
+    frame: u64,
+    sink: &mut S,
+    stats: &mut Stats,
+    text: &mut String,
+) {
+    const SYN: u8 = 0x02;
+    if let Naming::Done { http } = flow.naming {
+        if http && !meta.payload.is_empty() {
+            if let Ok(head) = http::parse_request_head(meta.payload) {
+                stats.http_requests += 1;
+                emit_http(sink, frame, meta, &head, text);
+            }
+        }
+        return;
+    }
+    let stream = flow.stream.get_or_insert_with(Box::default);
+    if flags & SYN != 0 {
+        stream.on_syn(seq);
+    }
+    if stream.add(seq, meta.payload) != crate::flow::reassembly::Progress::Grew {
+        return;
+    }
+    // A CONNECT head is followed, in the same client stream, by the tunnelled protocol.
+    for _ in 0..2 {
+        let bytes = stream.bytes();
+        let outcome = if tls::maybe_tls_handshake(bytes) {
+            flow.naming = Naming::Tls;
+            match tls::parse_client_hello_records(bytes) {
+                Ok(hello) => {
+                    stats.tls_client_hellos += 1;
+                    if sink.enabled() {
+                        let sni = hello.sni.as_deref().unwrap_or("");
+                        if hello.sni.is_some() {
+                            signal(sink, frame, meta, "tls_sni", sni);
+                        }
+                        if hello.ech {
+                            signal(sink, frame, meta, "tls_ech", sni);
+                        }
+                    }
+                    if let Some(sni) = hello.sni {
+                        flow.name = Some((
+                            sni.trim_end_matches('.').to_ascii_lowercase(),
+                            Evidence::TlsSni,
+                        ));
+                    }
+                    Step::Done { http: false }
+                }
+                Err(ProtoError::Incomplete) => Step::Wait,
+                Err(ProtoError::Invalid(_)) => Step::Done { http: false },
+            }
+        } else {
+            match http::parse_request_head(bytes) {
+                Ok(head) => {
+                    stats.http_requests += 1;
+                    emit_http(sink, frame, meta, &head, text);
+                    let named = if head.is_connect() {
+                        Some((head.target, Evidence::HttpConnect))
+                    } else if let Some(authority) = head.absolute_uri_authority() {
+                        Some((authority, Evidence::HttpHost))
+                    } else {
+                        head.host.map(|h| (h, Evidence::HttpHost))
+                    };
+                    if let Some((authority, evidence)) = named {
+                        let host = host_of_authority(authority);
+                        if !host.is_empty() {
+                            flow.name = Some((host, evidence));
+                        }
+                    }
+                    if head.is_connect() {
+                        Step::Tunnel(head.head_len)
+                    } else {
+                        Step::Done { http: true }
+                    }
+                }
+                Err(ProtoError::Incomplete) => {
+                    flow.naming = Naming::Http;
+                    Step::Wait
+                }
+                Err(ProtoError::Invalid(_)) => Step::Done { http: false },
+            }
+        };
+        match outcome {
+            Step::Wait if stream.is_full() => {
+                flow.naming = Naming::Done { http: false };
+                break;
+            }
+            Step::Wait => return,
+            Step::Done { http } => {
+                flow.naming = Naming::Done { http };
+                break;
+            }
+            Step::Tunnel(head_len) => {
+                // The SNI of the tunnelled TLS names the flow better than the CONNECT target.
+                stream.consume(head_len);
+                flow.naming = Naming::Unknown;
+                if stream.bytes().is_empty() {
+                    return;
+                }
+            }
+        }
+    }
+    if matches!(flow.naming, Naming::Done { .. }) {
+        flow.stream = None;
+    }
+}
+
+/// What the parsers made of the client's bytes so far.
+enum Step {
+    /// More bytes needed.
+    Wait,
+    /// Named or given up.
+    Done { http: bool },
+    /// An HTTP CONNECT head of this length; the tunnelled protocol follows it.
+    Tunnel(usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of_authority;
+
+    #[test]
+    fn authority_host() {
+        assert_eq!(host_of_authority(b"Api.OpenAI.com:443"), "api.openai.com");
+        assert_eq!(host_of_authority(b"chatgpt.com."), "chatgpt.com");
+        assert_eq!(host_of_authority(b"[2001:db8::1]:8080"), "2001:db8::1");
+        assert_eq!(host_of_authority(b"2001:db8::1"), "2001:db8::1");
+    }
+}

@@ -1,0 +1,251 @@
+//! HTTP/1.x request heads: the method, the request target, `Host` and `User-Agent`.
+//!
+//! Used on client bytes of TCP flows (any port) and on UDP datagrams (SSDP speaks HTTP over UDP
+//! 1900). It reads only the request line and header names it needs; it never keeps a body and
+//! never allocates: every field borrows from the input.
+
+use super::{ProtoError, ProtoResult};
+
+/// Longest request head we wait for; anything longer is not worth buffering.
+pub const MAX_HEAD: usize = 8 * 1024;
+
+/// Methods we recognise at the start of a client stream (RFC 9110, WebDAV, SSDP).
+const METHODS: &[&[u8]] = &[
+    b"GET",
+    b"POST",
+    b"PUT",
+    b"HEAD",
+    b"DELETE",
+    b"OPTIONS",
+    b"PATCH",
+    b"CONNECT",
+    b"TRACE",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"REPORT",
+    b"SEARCH",
+    b"M-SEARCH",
+    b"NOTIFY",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"MKACTIVITY",
+    b"CHECKOUT",
+    b"MERGE",
+];
+
+/// The parts of a request head that name where the request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead<'a> {
+    pub method: &'a [u8],
+    /// The request target as sent: `/path`, `http://host/path`, `host:port` (CONNECT) or `*`.
+    pub target: &'a [u8],
+    /// Every `Host` header value, trimmed (a request normally has one).
+    pub host: Option<&'a [u8]>,
+    pub user_agent: Option<&'a [u8]>,
+    /// Bytes of the head including the blank line that ends it.
+    pub head_len: usize,
+}
+
+impl RequestHead<'_> {
+    pub fn is_connect(&self) -> bool {
+        self.method == b"CONNECT"
+    }
+
+    /// The host named by an absolute-form target (`http://host:port/...`), as proxies receive.
+    pub fn absolute_uri_authority(&self) -> Option<&[u8]> {
+        let rest = strip_prefix_ignore_case(self.target, b"http://")
+            .or_else(|| strip_prefix_ignore_case(self.target, b"https://"))?;
+        let end = rest
+            .iter()
+            .position(|&b| b == b'/' || b == b'?' || b == b'#')
+            .unwrap_or(rest.len());
+        let authority = rest.get(..end)?;
+        // Drop userinfo if any.
+        let authority = match authority.iter().rposition(|&b| b == b'@') {
+            Some(at) => authority.get(at + 1..)?,
+            None => authority,
+        };
+        (!authority.is_empty()).then_some(authority)
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
+/// Cheap test on the first bytes of a stream: could this be an HTTP request line?
+/// `Incomplete` means "too short to tell yet".
+pub fn maybe_request(prefix: &[u8]) -> ProtoResult<()> {
+    let token_end = prefix.iter().position(|&b| b == b' ');
+    match token_end {
+        Some(n) => {
+            let token = prefix.get(..n).unwrap_or_default();
+            if METHODS.contains(&token) {
+                Ok(())
+            } else {
+                Err(ProtoError::Invalid("not an http method"))
+            }
+        }
+        None => {
+            // No space yet: keep waiting only while the bytes are a prefix of some method.
+            if prefix.len() < 12 && METHODS.iter().any(|m| m.starts_with(prefix)) {
+                Err(ProtoError::Incomplete)
+            } else {
+                Err(ProtoError::Invalid("not an http method"))
+            }
+        }
+    }
+}
+
+/// Parses the request head at the start of `buf`. `Incomplete` until the blank line arrives
+/// (or `MAX_HEAD` bytes, after which the head is `Invalid`).
+pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
+    maybe_request(buf)?;
+    let head_len = match find_head_end(buf) {
+        Some(n) => n,
+        None if buf.len() >= MAX_HEAD => return Err(ProtoError::Invalid("http head too long")),
+        None => return Err(ProtoError::Incomplete),
+    };
+    let head = buf.get(..head_len).unwrap_or_default();
+    let mut lines = head.split(|&b| b == b'\n').map(trim_cr);
+    let request_line = lines.next().unwrap_or_default();
+    let mut parts = request_line.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let method = parts
+        .next()
+        .ok_or(ProtoError::Invalid("empty request line"))?;
+    let target = parts
+        .next()
+        .ok_or(ProtoError::Invalid("request line without target"))?;
+    let version = parts.next().unwrap_or_default();
+    if !version.starts_with(b"HTTP/") {
+        return Err(ProtoError::Invalid("request line without HTTP version"));
+    }
+    let mut host = None;
+    let mut user_agent = None;
+    for line in lines {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line.get(..colon).unwrap_or_default();
+        let value = trim_ows(line.get(colon + 1..).unwrap_or_default());
+        if name.eq_ignore_ascii_case(b"host") {
+            host.get_or_insert(value);
+        } else if name.eq_ignore_ascii_case(b"user-agent") {
+            user_agent.get_or_insert(value);
+        }
+    }
+    Ok(RequestHead {
+        method,
+        target,
+        host,
+        user_agent,
+        head_len,
+    })
+}
+
+/// Index just past the `\r\n\r\n` (or bare `\n\n`) that ends a head.
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    let limit = buf.len().min(MAX_HEAD);
+    let window = buf.get(..limit)?;
+    let mut i = 0;
+    while i < window.len() {
+        if window[i] == b'\n' {
+            match window.get(i + 1) {
+                Some(b'\n') => return Some(i + 2),
+                Some(b'\r') if window.get(i + 2) == Some(&b'\n') => return Some(i + 3),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t' | b'\r'] = s {
+        s = rest;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_with_host() {
+        let req = b"GET /index.html HTTP/1.1\r\nhOsT:  www.example.com:8080 \r\nUser-Agent: curl/8\r\n\r\nbody";
+        let head = parse_request_head(req).unwrap();
+        assert_eq!(head.method, b"GET");
+        assert_eq!(head.host, Some(&b"www.example.com:8080"[..]));
+        assert_eq!(head.user_agent, Some(&b"curl/8"[..]));
+        assert_eq!(head.head_len, req.len() - 4);
+        assert_eq!(head.absolute_uri_authority(), None);
+    }
+
+    #[test]
+    fn connect_and_absolute_uri() {
+        let c = parse_request_head(b"CONNECT api.openai.com:443 HTTP/1.1\r\n\r\n").unwrap();
+        assert!(c.is_connect());
+        assert_eq!(c.target, b"api.openai.com:443");
+        let p = parse_request_head(b"GET http://user@chatgpt.com:80/x?y HTTP/1.0\n\n").unwrap();
+        assert_eq!(p.absolute_uri_authority(), Some(&b"chatgpt.com:80"[..]));
+        assert_eq!(p.host, None);
+    }
+
+    #[test]
+    fn ssdp_over_udp() {
+        let m =
+            b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n\r\n";
+        assert_eq!(
+            parse_request_head(m).unwrap().host,
+            Some(&b"239.255.255.250:1900"[..])
+        );
+    }
+
+    #[test]
+    fn incomplete_and_invalid() {
+        assert_eq!(parse_request_head(b"GE"), Err(ProtoError::Incomplete));
+        assert_eq!(
+            parse_request_head(b"GET / HTTP/1.1\r\nHost: a"),
+            Err(ProtoError::Incomplete)
+        );
+        assert!(matches!(
+            parse_request_head(b"\x16\x03\x01\x02\x00"),
+            Err(ProtoError::Invalid(_))
+        ));
+        assert!(matches!(
+            parse_request_head(b"HTTP/1.1 200 OK\r\n\r\n"),
+            Err(ProtoError::Invalid(_))
+        ));
+        let long = [b"GET / HTTP/1.1\r\nX: ".as_slice(), &[b'a'; MAX_HEAD]].concat();
+        assert!(matches!(
+            parse_request_head(&long),
+            Err(ProtoError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn every_prefix_is_safe() {
+        let req = b"POST http://x.test/ HTTP/1.1\r\nHost: x.test\r\nUser-Agent: a\r\n\r\n";
+        for n in 0..req.len() {
+            let _ = parse_request_head(&req[..n]);
+        }
+        assert!(parse_request_head(req).is_ok());
+    }
+}

@@ -1,0 +1,126 @@
+//! The terminal view: one table of findings (most data sent first), then a short summary of
+//! what was read. Every string from the wire goes through `escape::terminal`.
+
+use std::io::{self, Write};
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+
+use super::escape::terminal;
+use super::Report;
+
+/// `1.5 MB`-style sizes (decimal units, as file managers and ISPs count).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: &[&str] = &["B", "kB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `2026-11-24 09:05` from the report's RFC 3339 text (the table needs minutes, not millis).
+fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let stats = &report.stats;
+    if report.findings.is_empty() {
+        writeln!(out, "No AI service use found.")?;
+    } else {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(vec![
+                "Device",
+                "Service",
+                "Status",
+                "Sent",
+                "Received",
+                "Flows",
+                "First seen (UTC)",
+                "Last seen (UTC)",
+                "Hosts",
+                "Evidence",
+            ]);
+        for f in &report.findings {
+            let device = match (&f.device_mac, f.device_ips.first()) {
+                (Some(mac), Some(ip)) => format!("{mac}\n{}", terminal(ip)),
+                _ => terminal(&f.device).into_owned(),
+            };
+            let t = &f.traffic;
+            table.add_row(vec![
+                Cell::new(device),
+                Cell::new(format!("{} ({})", f.service, f.kind)),
+                Cell::new(&f.status),
+                Cell::new(human_bytes(t.bytes_up)).set_alignment(CellAlignment::Right),
+                Cell::new(human_bytes(t.bytes_down)).set_alignment(CellAlignment::Right),
+                Cell::new(t.flows).set_alignment(CellAlignment::Right),
+                Cell::new(short_time(&t.first_seen)),
+                Cell::new(short_time(&t.last_seen)),
+                Cell::new(
+                    f.hosts
+                        .iter()
+                        .map(|h| terminal(h))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                Cell::new(f.evidence.join(" ")),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    let devices_with_ai = report.devices.iter().filter(|d| d.ai_services > 0).count();
+    writeln!(
+        out,
+        "{} AI finding(s) on {} of {} device(s); {} packets, {} flows ({} named, {} to AI services) in {} file(s).",
+        report.findings.len(),
+        devices_with_ai,
+        report.devices.len(),
+        stats.packets,
+        stats.flows,
+        stats.named_flows,
+        stats.ai_flows,
+        stats.files_read,
+    )?;
+    if let (Some(first), Some(last)) = (&report.first_seen, &report.last_seen) {
+        writeln!(
+            out,
+            "Capture time: {} to {} (UTC).",
+            short_time(first),
+            short_time(last)
+        )?;
+    }
+    let malformed: u64 = stats.malformed.values().sum();
+    let unsupported: u64 = stats.unsupported_link_types.values().sum();
+    if malformed + unsupported > 0 {
+        writeln!(
+            out,
+            "Skipped: {malformed} malformed packet(s), {unsupported} frame(s) of unsupported link types (see --format json for reasons)."
+        )?;
+    }
+    for warning in &report.warnings {
+        writeln!(out, "warning: {}", terminal(warning))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500_000), "1.5 MB");
+        assert_eq!(human_bytes(2_000), "2.0 kB");
+    }
+}

@@ -1,0 +1,212 @@
+//! Conformance with an independent implementation: for every public capture in
+//! `../shared/corpus`, the distinct (file, kind, value) name signals that `inspect` finds are
+//! compared with what tshark extracted (`truth/*.tsv`). Recall and precision must each reach
+//! 99% over all kinds checked, and every single difference must be listed, with its reason, in
+//! `tests/conformance/exceptions.tsv`; an exception that no longer happens fails too, so the
+//! list stays true.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use shadowai::capture::file::FileSource;
+use shadowai::classify::rules::Catalogue;
+use shadowai::pipeline::{Options, Pipeline};
+use shadowai::report::inspect::Collect;
+
+/// The kinds this build extracts; later features add theirs here.
+const KINDS: &[&str] = &[
+    "tls_sni",
+    "tls_ech",
+    "dns_query",
+    "dns_answer",
+    "http_host",
+    "http_connect",
+];
+
+type Triple = (String, String, String);
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    dir.join("truth").is_dir().then_some(dir)
+}
+
+fn captures(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if path.is_dir() {
+            // bench/ is a merge of other corpus files; truth/ holds no captures.
+            if name != "truth" && name != "bench" {
+                captures(&path, out);
+            }
+        } else if [".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// tshark's truth escapes tabs and line breaks in values; do the same to ours.
+fn clean(value: &str) -> String {
+    value
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+fn ours(path: &Path, catalogue: &Catalogue) -> BTreeSet<Triple> {
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut pipeline = Pipeline::new(catalogue, Options::default(), Collect::default());
+    if let Ok(mut source) = FileSource::open(path) {
+        // A damaged file still yields what was read before the damage.
+        let _ = pipeline.run_file(&mut source);
+    }
+    let (_, sink) = pipeline.finish();
+    sink.rows
+        .into_iter()
+        .filter(|r| KINDS.contains(&r.kind.as_str()))
+        .map(|r| (file.clone(), r.kind, clean(&r.value)))
+        .collect()
+}
+
+fn truth(corpus: &Path, file: &str) -> BTreeSet<Triple> {
+    let Ok(text) = fs::read_to_string(corpus.join("truth").join(format!("{file}.tsv"))) else {
+        return BTreeSet::new();
+    };
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (kind, value, path) = (*cols.get(6)?, *cols.get(7)?, *cols.get(8)?);
+            // DNS quoted inside ICMP errors is not traffic of its own.
+            let quoted = path.split(':').any(|p| p == "icmp" || p == "icmpv6");
+            (KINDS.contains(&kind) && !quoted)
+                .then(|| (file.to_string(), kind.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// (file, kind, value) → (missing|extra, reason)
+fn exceptions() -> BTreeMap<(String, Triple), String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/exceptions.tsv");
+    let text = fs::read_to_string(&path).expect("tests/conformance/exceptions.tsv");
+    let mut out = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert!(
+            cols.len() == 5 && !cols[4].trim().is_empty(),
+            "exceptions.tsv line {}: want 5 tab-separated columns (direction, file, kind, value, reason)",
+            n + 1
+        );
+        assert!(
+            cols[0] == "missing" || cols[0] == "extra",
+            "exceptions.tsv line {}: direction must be missing or extra",
+            n + 1
+        );
+        out.insert(
+            (
+                cols[0].to_string(),
+                (
+                    cols[1].to_string(),
+                    cols[2].to_string(),
+                    cols[3].to_string(),
+                ),
+            ),
+            cols[4].to_string(),
+        );
+    }
+    out
+}
+
+#[test]
+fn names_match_tshark_ground_truth() {
+    let Some(corpus) = corpus_dir() else {
+        eprintln!("\n!!! SKIPPED: ../shared/corpus not found; conformance NOT checked !!!\n");
+        return;
+    };
+    let catalogue = Catalogue::from_sources(&[]).expect("empty catalogue");
+    let mut files = Vec::new();
+    captures(&corpus, &mut files);
+    files.sort();
+    assert!(
+        files.len() > 200,
+        "corpus looks incomplete: {}",
+        files.len()
+    );
+
+    let mut expected = BTreeSet::new();
+    let mut found = BTreeSet::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        expected.extend(truth(&corpus, &name));
+        found.extend(ours(path, &catalogue));
+    }
+    let missing: Vec<_> = expected.difference(&found).cloned().collect();
+    let extra: Vec<_> = found.difference(&expected).cloned().collect();
+    let hits = expected.len() - missing.len();
+    let recall = hits as f64 / expected.len().max(1) as f64;
+    let precision = hits as f64 / found.len().max(1) as f64;
+
+    eprintln!("kind            truth  found  missing  extra");
+    for kind in KINDS {
+        let count = |set: &BTreeSet<Triple>| set.iter().filter(|t| t.1 == *kind).count();
+        let countv = |v: &Vec<Triple>| v.iter().filter(|t| t.1 == *kind).count();
+        eprintln!(
+            "{kind:<15} {:>5}  {:>5}  {:>7}  {:>5}",
+            count(&expected),
+            count(&found),
+            countv(&missing),
+            countv(&extra)
+        );
+    }
+    eprintln!(
+        "recall {:.4}  precision {:.4}  ({} files)",
+        recall,
+        precision,
+        files.len()
+    );
+
+    let listed = exceptions();
+    let mut unexplained = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (direction, list) in [("missing", &missing), ("extra", &extra)] {
+        for t in list {
+            let key = (direction.to_string(), t.clone());
+            if listed.contains_key(&key) {
+                seen.insert(key);
+            } else {
+                unexplained.push(format!("{direction}\t{}\t{}\t{}", t.0, t.1, t.2));
+            }
+        }
+    }
+    let stale: Vec<_> = listed
+        .keys()
+        .filter(|k| !seen.contains(*k))
+        .map(|(d, t)| format!("{d}\t{}\t{}\t{}", t.0, t.1, t.2))
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "{} difference(s) not in tests/conformance/exceptions.tsv:\n{}",
+        unexplained.len(),
+        unexplained.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "exceptions that no longer happen (remove them):\n{}",
+        stale.join("\n")
+    );
+    assert!(recall >= 0.99, "recall {recall:.4} < 0.99");
+    assert!(precision >= 0.99, "precision {precision:.4} < 0.99");
+}
