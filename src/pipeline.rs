@@ -19,13 +19,17 @@ use crate::classify::dnsmap::DnsMap;
 use crate::classify::findings::Aggregates;
 use crate::classify::rules::Catalogue;
 use crate::decode::{DecodeError, Decoded, Decoder, PacketMeta, Transport};
-use crate::flow::{Direction, Evidence, Flow, FlowTable, FxBuild, Naming, TCP, UDP};
-use crate::proto::{dns, http, tls, ProtoError};
+use crate::flow::{Direction, Evidence, Flow, FlowTable, Follow, FxBuild, Naming, TCP, UDP};
+use crate::proto::{dns, http, http2, tls, ProtoError};
 
 const DNS_PORT: u16 = 53;
 const SSDP_PORT: u16 = 1900;
-/// Bytes of DNS-over-TCP stream kept per direction while waiting for a message to complete.
-const DNS_TCP_MAX: usize = 64 * 1024;
+/// Bytes of a DNS-over-TCP or h2c stream kept per direction while a message completes.
+const APP_STREAM_MAX: usize = 64 * 1024;
+/// HTTP/2 streams whose DATA bodies are collected at once, per direction.
+const H2_BODIES_MAX: usize = 16;
+/// Restarts allowed for a flow whose SYN was missed and whose first bytes made no sense.
+const MAX_RESTARTS: u8 = 4;
 
 /// One name seen in a packet, for `inspect`.
 #[derive(Debug, Clone, Copy)]
@@ -87,11 +91,56 @@ pub struct Options {
     pub max_flows: usize,
 }
 
-/// Per-direction reassembly of DNS over TCP (length-prefixed messages).
+/// One direction of a TCP connection read message by message (DNS over TCP, h2c frames):
+/// the in-order bytes not yet used, bounded, and the DATA bodies of open HTTP/2 streams.
 #[derive(Default)]
-struct DnsTcpStream {
+struct AppStream {
     next_seq: Option<u32>,
     buf: Vec<u8>,
+    h2_bodies: Vec<(u32, Vec<u8>)>,
+}
+
+impl AppStream {
+    /// Appends a segment's new in-order bytes. A gap drops what was held: it can never
+    /// complete. A retransmission adds only what is new.
+    fn append(&mut self, seq: u32, payload: &[u8]) {
+        let data = match self.next_seq {
+            Some(next) => {
+                let ahead = seq.wrapping_sub(next) as i32;
+                if ahead < 0 {
+                    payload
+                        .get(ahead.unsigned_abs() as usize..)
+                        .unwrap_or_default()
+                } else {
+                    if ahead > 0 {
+                        self.buf.clear();
+                        self.h2_bodies.clear();
+                    }
+                    payload
+                }
+            }
+            None => payload,
+        };
+        let end = seq.wrapping_add(payload.len() as u32);
+        if self
+            .next_seq
+            .is_none_or(|next| (end.wrapping_sub(next) as i32) > 0)
+        {
+            self.next_seq = Some(end);
+        }
+        if self.buf.len() + data.len() > APP_STREAM_MAX {
+            self.buf.clear();
+        } else {
+            self.buf.extend_from_slice(data);
+        }
+    }
+}
+
+/// Which message protocol an `AppStream` carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AppKind {
+    DnsOverTcp,
+    H2c,
 }
 
 pub struct Pipeline<'c, S: SignalSink> {
@@ -103,7 +152,8 @@ struct State<'c, S: SignalSink> {
     catalogue: &'c Catalogue,
     flows: FlowTable,
     dns: DnsMap,
-    dns_tcp: HashMap<(SocketAddr, SocketAddr), DnsTcpStream, FxBuild>,
+    /// Keyed by (sender, receiver).
+    app_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
     agg: Aggregates,
     stats: Stats,
     sink: S,
@@ -135,7 +185,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
                 catalogue,
                 flows: FlowTable::new(max_flows),
                 dns: DnsMap::default(),
-                dns_tcp: HashMap::default(),
+                app_streams: HashMap::default(),
                 agg: Aggregates::default(),
                 stats: Stats::default(),
                 sink,
@@ -230,9 +280,12 @@ impl<S: SignalSink> State<'_, S> {
         };
         let catalogue = self.catalogue;
         let agg = &mut self.agg;
-        let dns_tcp = &mut self.dns_tcp;
+        let app_streams = &mut self.app_streams;
         self.flows.expire(meta.ts_nanos, |flow| {
-            dns_tcp.remove(&(flow.client, flow.server));
+            if !app_streams.is_empty() {
+                app_streams.remove(&(flow.client, flow.server));
+                app_streams.remove(&(flow.server, flow.client));
+            }
             agg.fold(&flow, catalogue);
         });
 
@@ -244,104 +297,114 @@ impl<S: SignalSink> State<'_, S> {
         }
         let is_dns = meta.src_port == DNS_PORT || meta.dst_port == DNS_PORT;
         match meta.transport {
-            Transport::Udp if is_dns => self.dns_message(meta, meta.payload),
+            Transport::Udp if is_dns => self.dns_message(meta, meta.payload, false),
             Transport::Udp if meta.dst_port == SSDP_PORT => {
                 if let Ok(head) = http::parse_request_head(meta.payload) {
                     emit_http(&mut self.sink, self.frame, meta, &head, &mut self.text);
                 }
             }
             Transport::Tcp { seq, .. } if is_dns => {
-                let key = (flow.client, flow.server);
-                self.dns_tcp_segment(key, direction, seq, meta);
+                self.app_segment(AppKind::DnsOverTcp, seq, meta);
             }
-            Transport::Tcp { seq, flags, .. } if direction == Direction::Up => {
-                name_from_client_bytes(
-                    flow,
-                    seq,
-                    flags,
-                    meta,
-                    self.frame,
-                    &mut self.sink,
-                    &mut self.stats,
-                    &mut self.text,
-                );
+            Transport::Tcp { seq, flags, .. } => {
+                if direction == Direction::Up {
+                    name_from_client_bytes(
+                        flow,
+                        seq,
+                        flags,
+                        meta,
+                        self.frame,
+                        &mut self.sink,
+                        &mut self.stats,
+                        &mut self.text,
+                    );
+                }
+                if flow.naming
+                    == (Naming::Done {
+                        follow: Follow::H2c,
+                    })
+                {
+                    self.app_segment(AppKind::H2c, seq, meta);
+                }
             }
             _ => {}
         }
     }
 
-    fn dns_tcp_segment(
-        &mut self,
-        key: (SocketAddr, SocketAddr),
-        direction: Direction,
-        seq: u32,
-        meta: &PacketMeta<'_>,
-    ) {
+    /// One segment of a connection read message by message, in either direction.
+    fn app_segment(&mut self, kind: AppKind, seq: u32, meta: &PacketMeta<'_>) {
         if meta.payload.is_empty() {
             return;
         }
-        // Two streams per connection: the client's queries and the server's answers.
-        let stream_key = match direction {
-            Direction::Up => key,
-            Direction::Down => (key.1, key.0),
-        };
-        let mut stream = self.dns_tcp.remove(&stream_key).unwrap_or_default();
-        let len = meta.payload.len() as u32;
-        let data = match stream.next_seq {
-            Some(next) => {
-                let ahead = seq.wrapping_sub(next) as i32;
-                if ahead < 0 {
-                    // Retransmission: keep only what is new.
-                    let skip = ahead.unsigned_abs() as usize;
-                    meta.payload.get(skip..).unwrap_or_default()
-                } else if ahead > 0 {
-                    // A gap: what we held can never complete.
-                    stream.buf.clear();
-                    meta.payload
-                } else {
-                    meta.payload
+        let key = (
+            SocketAddr::new(meta.src_ip, meta.src_port),
+            SocketAddr::new(meta.dst_ip, meta.dst_port),
+        );
+        let mut stream = self.app_streams.remove(&key).unwrap_or_default();
+        stream.append(seq, meta.payload);
+        let used = match kind {
+            AppKind::DnsOverTcp => {
+                let (messages, used) = dns::tcp_messages(&stream.buf);
+                for message in messages {
+                    self.dns_message(meta, message, false);
                 }
+                used
             }
-            None => meta.payload,
+            AppKind::H2c => self.h2c_frames(meta, &mut stream),
         };
-        let end = seq.wrapping_add(len);
-        if stream
-            .next_seq
-            .is_none_or(|next| (end.wrapping_sub(next) as i32) > 0)
-        {
-            stream.next_seq = Some(end);
+        stream.buf.drain(..used.min(stream.buf.len()));
+        self.app_streams.insert(key, stream);
+    }
+
+    /// Walks the complete HTTP/2 frames held in `stream`, collecting DATA bodies per stream;
+    /// a finished body that is a whole DNS message (DNS over HTTPS) is read as DNS. Returns
+    /// the bytes used.
+    fn h2c_frames(&mut self, meta: &PacketMeta<'_>, stream: &mut AppStream) -> usize {
+        let mut used = 0;
+        if stream.buf.starts_with(http2::PREFACE) {
+            used = http2::PREFACE.len();
         }
-        if stream.buf.is_empty() {
-            let used = self.dns_tcp_messages(meta, data);
-            if let Some(rest) = data.get(used..) {
-                stream.buf.extend_from_slice(rest);
+        loop {
+            let rest = stream.buf.get(used..).unwrap_or_default();
+            let (frame, len) = match http2::parse_frame(rest) {
+                Ok(ok) => ok,
+                Err(ProtoError::Incomplete) => return used,
+                Err(ProtoError::Invalid(_)) => return stream.buf.len(),
+            };
+            used += len;
+            let Ok(data) = frame.data() else { continue };
+            let slot = match stream
+                .h2_bodies
+                .iter()
+                .position(|(id, _)| *id == frame.stream)
+            {
+                Some(i) => i,
+                None if stream.h2_bodies.len() < H2_BODIES_MAX => {
+                    stream.h2_bodies.push((frame.stream, Vec::new()));
+                    stream.h2_bodies.len() - 1
+                }
+                None => continue,
+            };
+            let body = &mut stream.h2_bodies[slot].1;
+            if body.len() + data.len() <= APP_STREAM_MAX {
+                body.extend_from_slice(data);
             }
-        } else {
-            stream.buf.extend_from_slice(data);
-            let buf = std::mem::take(&mut stream.buf);
-            let used = self.dns_tcp_messages(meta, &buf);
-            stream.buf = buf;
-            stream.buf.drain(..used.min(stream.buf.len()));
+            if frame.ends_stream() {
+                let (_, body) = stream.h2_bodies.swap_remove(slot);
+                self.dns_message(meta, &body, true);
+            }
         }
-        if stream.buf.len() > DNS_TCP_MAX {
-            stream.buf.clear();
-        }
-        self.dns_tcp.insert(stream_key, stream);
     }
 
-    /// Handles the complete messages at the start of `stream`; returns the bytes used.
-    fn dns_tcp_messages(&mut self, meta: &PacketMeta<'_>, stream: &[u8]) -> usize {
-        let (messages, used) = dns::tcp_messages(stream);
-        for message in messages {
-            self.dns_message(meta, message);
-        }
-        used
-    }
-
-    fn dns_message(&mut self, meta: &PacketMeta<'_>, bytes: &[u8]) {
+    /// One DNS message. `strict` (a body found inside another protocol) accepts it only when
+    /// every question and record parses and nothing is left over.
+    fn dns_message(&mut self, meta: &PacketMeta<'_>, bytes: &[u8], strict: bool) {
         let Ok(message) = dns::parse(bytes) else {
             return;
         };
+        if strict && !dns::is_whole_message(&message) {
+            return;
+        }
         self.stats.dns_messages += 1;
         let emit = self.sink.enabled();
         if !message.is_response() {
@@ -492,8 +555,8 @@ fn name_from_client_bytes<S: SignalSink>(
     text: &mut String,
 ) {
     const SYN: u8 = 0x02;
-    if let Naming::Done { http } = flow.naming {
-        if http && !meta.payload.is_empty() {
+    if let Naming::Done { follow } = flow.naming {
+        if follow == Follow::Http1 && !meta.payload.is_empty() {
             if let Ok(head) = http::parse_request_head(meta.payload) {
                 stats.http_requests += 1;
                 emit_http(sink, frame, meta, &head, text);
@@ -531,11 +594,17 @@ fn name_from_client_bytes<S: SignalSink>(
                             Evidence::TlsSni,
                         ));
                     }
-                    Step::Done { http: false }
+                    Step::Done(Follow::Nothing)
                 }
                 Err(ProtoError::Incomplete) => Step::Wait,
-                Err(ProtoError::Invalid(_)) => Step::Done { http: false },
+                Err(ProtoError::Invalid(_)) => Step::Done(Follow::Nothing),
             }
+        } else if let Some(step) = match http2::starts_with_preface(bytes) {
+            Ok(()) => Some(Step::Done(Follow::H2c)),
+            Err(ProtoError::Incomplete) => Some(Step::Wait),
+            Err(ProtoError::Invalid(_)) => None,
+        } {
+            step
         } else {
             match http::parse_request_head(bytes) {
                 Ok(head) => {
@@ -557,24 +626,37 @@ fn name_from_client_bytes<S: SignalSink>(
                     if head.is_connect() {
                         Step::Tunnel(head.head_len)
                     } else {
-                        Step::Done { http: true }
+                        Step::Done(Follow::Http1)
                     }
                 }
                 Err(ProtoError::Incomplete) => {
                     flow.naming = Naming::Http;
                     Step::Wait
                 }
-                Err(ProtoError::Invalid(_)) => Step::Done { http: false },
+                Err(ProtoError::Invalid(_)) => Step::Done(Follow::Nothing),
             }
         };
         match outcome {
             Step::Wait if stream.is_full() => {
-                flow.naming = Naming::Done { http: false };
+                flow.naming = Naming::Done {
+                    follow: Follow::Nothing,
+                };
                 break;
             }
             Step::Wait => return,
-            Step::Done { http } => {
-                flow.naming = Naming::Done { http };
+            Step::Done(Follow::Nothing)
+                if flow.name.is_none()
+                    && !stream.starts_at_syn()
+                    && stream.restarts() < MAX_RESTARTS =>
+            {
+                // Without the SYN the first captured bytes may be a keep-alive probe's
+                // stray byte or the middle of a message: try again from the next segment.
+                stream.restart();
+                flow.naming = Naming::Unknown;
+                return;
+            }
+            Step::Done(follow) => {
+                flow.naming = Naming::Done { follow };
                 break;
             }
             Step::Tunnel(head_len) => {
@@ -596,8 +678,8 @@ fn name_from_client_bytes<S: SignalSink>(
 enum Step {
     /// More bytes needed.
     Wait,
-    /// Named or given up.
-    Done { http: bool },
+    /// Named or given up; what to keep reading afterwards.
+    Done(Follow),
     /// An HTTP CONNECT head of this length; the tunnelled protocol follows it.
     Tunnel(usize),
 }

@@ -74,8 +74,18 @@ pub enum Naming {
     Tls,
     /// Waiting for more of an HTTP request head.
     Http,
-    /// Named or given up: no more buffering; HTTP flows still read later request heads.
-    Done { http: bool },
+    /// Named or given up: no more buffering of the client's first bytes.
+    Done { follow: Follow },
+}
+
+/// What is still read from a flow after its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Follow {
+    Nothing,
+    /// HTTP/1.x: later request heads (keep-alive, pipelining) are read from single segments.
+    Http1,
+    /// Cleartext HTTP/2: frames of both directions, for DNS over HTTPS bodies.
+    H2c,
 }
 
 #[derive(Debug)]

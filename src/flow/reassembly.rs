@@ -19,6 +19,7 @@ pub struct ClientStream {
     contiguous: Vec<u8>,
     /// Segments beyond a gap: (offset from base, bytes).
     pending: Vec<(u32, Vec<u8>)>,
+    restarts: u8,
 }
 
 /// What a new segment did to the contiguous prefix.
@@ -41,6 +42,26 @@ impl ClientStream {
 
     pub fn bytes(&self) -> &[u8] {
         &self.contiguous
+    }
+
+    /// True when the stream's first byte is known for sure (its SYN was seen).
+    pub fn starts_at_syn(&self) -> bool {
+        self.base_from_syn
+    }
+
+    /// Forgets everything: the next segment becomes the start. For a flow whose SYN was not
+    /// captured and whose first bytes made no sense (a keep-alive probe's stray byte, the
+    /// middle of a response), so that a later request or handshake can still be read.
+    pub fn restart(&mut self) {
+        self.base = None;
+        self.contiguous.clear();
+        self.pending.clear();
+        self.restarts = self.restarts.saturating_add(1);
+    }
+
+    /// How many times `restart` was called.
+    pub fn restarts(&self) -> u8 {
+        self.restarts
     }
 
     /// True once the prefix reached its cap: a parser still waiting will wait forever.

@@ -427,6 +427,13 @@ pub struct Questions<'a> {
     budget: usize,
 }
 
+impl Questions<'_> {
+    /// Offset just past the last question read so far.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
 impl<'a> Iterator for Questions<'a> {
     type Item = ProtoResult<Question<'a>>;
 
@@ -524,6 +531,52 @@ pub struct Records<'a> {
     pending_error: Option<ProtoError>,
     /// Name steps left for this pass (see `STEPS_PER_MESSAGE_BYTE`).
     budget: usize,
+}
+
+impl Records<'_> {
+    /// Offset just past the last record read so far.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+/// True when every question and record of `message` parses and the last one ends exactly at
+/// the end of the bytes: the test for a DNS message found inside another protocol (a DNS over
+/// HTTPS body), where a valid 12-byte header alone proves nothing.
+pub fn is_whole_message(message: &Message<'_>) -> bool {
+    if message.opcode() != 0 || message.question_count() == 0 {
+        return false;
+    }
+    let mut questions = 0usize;
+    for question in message.questions() {
+        if question.is_err() {
+            return false;
+        }
+        questions += 1;
+    }
+    if questions != usize::from(message.question_count()) {
+        return false;
+    }
+    let expected = usize::from(message.answer_count())
+        + usize::from(message.authority_count())
+        + usize::from(message.additional_count());
+    let mut records = message.records();
+    let mut count = 0usize;
+    for record in records.by_ref() {
+        if record.is_err() {
+            return false;
+        }
+        count += 1;
+    }
+    let end = if expected == 0 {
+        // No records: the questions must fill the message.
+        let mut qs = message.questions();
+        for _ in qs.by_ref() {}
+        qs.offset()
+    } else {
+        records.offset()
+    };
+    count == expected && end == message.bytes().len()
 }
 
 impl<'a> Iterator for Records<'a> {

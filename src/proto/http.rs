@@ -124,7 +124,9 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
     let target = parts
         .next()
         .ok_or(ProtoError::Invalid("request line without target"))?;
-    let version = parts.next().unwrap_or_default();
+    // The version is the last token: some clients put more between target and version
+    // (`CONNECT host:25 / HTTP/1.0`), and servers and tshark accept that.
+    let version = parts.last().unwrap_or_default();
     if !version.starts_with(b"HTTP/") {
         return Err(ProtoError::Invalid("request line without HTTP version"));
     }
@@ -206,6 +208,13 @@ mod tests {
         let p = parse_request_head(b"GET http://user@chatgpt.com:80/x?y HTTP/1.0\n\n").unwrap();
         assert_eq!(p.absolute_uri_authority(), Some(&b"chatgpt.com:80"[..]));
         assert_eq!(p.host, None);
+    }
+
+    #[test]
+    fn extra_token_before_version() {
+        let c = parse_request_head(b"CONNECT mail.example.net:25 / HTTP/1.0\r\n\r\n").unwrap();
+        assert_eq!(c.target, b"mail.example.net:25");
+        assert!(parse_request_head(b"GET / \r\n\r\n").is_err());
     }
 
     #[test]

@@ -98,6 +98,58 @@ fn ipv6_fragments_out_of_order() {
 }
 
 #[test]
+fn fragment_running_past_the_last_one_drops_the_datagram() {
+    // zeek/fragmented-1.pcap: the last fragment says 164 bytes, then a first fragment brings 304.
+    // tshark reassembles 164 bytes anyway (a malformed NTP packet); Linux drops the datagram, and
+    // so does this decoder.
+    let frames = [OVERLONG_FRAG_1, OVERLONG_FRAG_2, OVERLONG_FRAG_3].map(hex);
+    let mut decoder = Decoder::new();
+    for frame in &frames[..2] {
+        assert_eq!(
+            decoder.decode(&packet(1, frame, 0)),
+            Ok(Decoded::FragmentHeld)
+        );
+    }
+    assert_eq!(
+        decoder.decode(&packet(1, &frames[2], 0)),
+        Err(DecodeError::Malformed("ip fragments disagree on length"))
+    );
+    assert_eq!(decoder.stats().inconsistent, 1);
+    assert_eq!(decoder.stats().in_progress, 0);
+}
+
+#[test]
+fn overlapping_fragments_keep_the_bytes_that_came_first() {
+    // zeek/fragmented-4.pcap: fragment 5 (offset 24, 48 bytes) overlaps fragment 3 (offset 48),
+    // which arrived earlier; the earlier bytes are kept. (tshark lets the lower offset win and
+    // shows fragment 5's bytes there.)
+    let frames = [
+        OVERLAP_FRAG_2,
+        OVERLAP_FRAG_3,
+        OVERLAP_FRAG_4,
+        OVERLAP_FRAG_5,
+    ]
+    .map(hex);
+    let mut decoder = Decoder::new();
+    for frame in &frames[..3] {
+        assert_eq!(
+            decoder.decode(&packet(1, frame, 0)),
+            Ok(Decoded::FragmentHeld)
+        );
+    }
+    let meta = ip_of(&mut decoder, &packet(1, &frames[3], 0));
+    assert_eq!(
+        (meta.src_port, meta.dst_port, meta.ip_len),
+        (7790, 80, 20 + 89)
+    );
+    assert_eq!(
+        meta.payload,
+        &b"GET /msadc/..%2f../..%2f../..%2f../winnt/system32/cmd.exe?/c+dir+c:\\\n"[..]
+    );
+    assert_eq!(decoder.stats().fragments_overlapping, 1);
+}
+
+#[test]
 fn stale_fragments_expire_on_capture_time() {
     let frames = [IP6_FRAG_1, IP6_FRAG_7].map(hex);
     let mut decoder = Decoder::new();

@@ -63,6 +63,15 @@ fn linux_cooked_captures() {
     );
     assert_eq!(meta.payload.len(), 64);
 
+    let data = hex(SLL_TCP);
+    let meta = ip_of(&mut decoder, &packet(113, &data, 0));
+    assert_eq!(meta.src_mac, mac("080027191c78"));
+    assert_eq!(
+        (meta.src_ip.to_string(), meta.dst_ip.to_string()),
+        (s("10.0.0.8"), s("212.199.202.69"))
+    );
+    assert_eq!((meta.src_port, meta.dst_port, meta.ip_len), (40800, 80, 52));
+
     let data = hex(SLL_ARP);
     match decoder.decode(&packet(113, &data, 0)).unwrap() {
         Decoded::NonIp {

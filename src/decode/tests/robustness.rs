@@ -26,11 +26,16 @@ fn all_fixtures() -> Vec<(u32, Vec<u8>)> {
         SYN_FRAG_ETH_2,
         IP6_FRAG_1,
         IP6_FRAG_7,
+        OVERLONG_FRAG_1,
+        OVERLONG_FRAG_3,
+        OVERLAP_FRAG_2,
+        OVERLAP_FRAG_5,
     ];
     let mut all: Vec<(u32, Vec<u8>)> = ethernet.iter().map(|text| (1, hex(text))).collect();
     for (link_type, text) in [
         (276, SLL2_ICMP),
         (113, SLL_ARP),
+        (113, SLL_TCP),
         (0, NULL_UDP),
         (0, NULL_IPV6_TCP),
         (101, RAW_IPV4),
