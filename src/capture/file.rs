@@ -440,7 +440,7 @@ mod tests {
                         _ => xorshift(&mut state) as u8,
                     };
                 }
-                if xorshift(&mut state) % 8 == 0 {
+                if xorshift(&mut state).is_multiple_of(8) {
                     bytes.truncate((xorshift(&mut state) % bytes.len() as u64) as usize);
                 }
                 if let Ok(mut source) = source(&bytes) {

@@ -408,7 +408,7 @@ fn check_length(length: u32, minimum: u32, what: &str) -> Result<(), ReadError> 
             "{what} claims {length} bytes, less than its minimum of {minimum}"
         )));
     }
-    if length % 4 != 0 {
+    if !length.is_multiple_of(4) {
         return Err(ReadError::Corrupt(format!(
             "{what} claims {length} bytes, not a multiple of 4"
         )));

@@ -191,7 +191,7 @@ impl Ng {
 
     pub(crate) fn block(&mut self, block_type: u32, body: &[u8]) -> &mut Ng {
         let mut body = body.to_vec();
-        while body.len() % 4 != 0 {
+        while !body.len().is_multiple_of(4) {
             body.push(0);
         }
         let len = body.len() as u32 + 12;
@@ -241,7 +241,7 @@ impl Ng {
             body.extend(self.w16(*code));
             body.extend(self.w16(value.len() as u16));
             body.extend(*value);
-            while body.len() % 4 != 0 {
+            while !body.len().is_multiple_of(4) {
                 body.push(0);
             }
         }
@@ -258,7 +258,7 @@ impl Ng {
         body.extend(self.w32(data.len() as u32));
         body.extend(self.w32(orig));
         body.extend(data);
-        while body.len() % 4 != 0 {
+        while !body.len().is_multiple_of(4) {
             body.push(0);
         }
         // An epb_flags option, to be skipped.

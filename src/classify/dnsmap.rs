@@ -15,9 +15,12 @@ use crate::flow::FxBuild;
 const NAMES_PER_KEY: usize = 4;
 pub const DEFAULT_CAPACITY: usize = 262_144;
 
+/// (time learned, name) pairs for one (client, server address).
+type Names = Vec<(u64, Arc<str>)>;
+
 #[derive(Debug)]
 pub struct DnsMap {
-    entries: HashMap<(IpAddr, IpAddr), Vec<(u64, Arc<str>)>, FxBuild>,
+    entries: HashMap<(IpAddr, IpAddr), Names, FxBuild>,
     capacity: usize,
     pub forgotten: u64,
 }

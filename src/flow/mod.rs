@@ -207,7 +207,7 @@ fn sender_is_client(meta: &PacketMeta<'_>) -> bool {
         }
     }
     // First sender is the client, unless it speaks from a service port to an ephemeral one.
-    !(is_service_port(meta.src_port) && !is_service_port(meta.dst_port))
+    !is_service_port(meta.src_port) || is_service_port(meta.dst_port)
 }
 
 pub struct FlowTable {

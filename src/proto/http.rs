@@ -126,7 +126,7 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
         .ok_or(ProtoError::Invalid("request line without target"))?;
     // The version is the last token: some clients put more between target and version
     // (`CONNECT host:25 / HTTP/1.0`), and servers and tshark accept that.
-    let version = parts.last().unwrap_or_default();
+    let version = parts.next_back().unwrap_or_default();
     if !version.starts_with(b"HTTP/") {
         return Err(ProtoError::Invalid("request line without HTTP version"));
     }
