@@ -206,8 +206,16 @@ fn sender_is_client(meta: &PacketMeta<'_>) -> bool {
             return flags & ACK == 0;
         }
     }
-    // First sender is the client, unless it speaks from a service port to an ephemeral one.
-    !is_service_port(meta.src_port) || is_service_port(meta.dst_port)
+    // First sender is the client, unless it speaks from a service port to an ephemeral one;
+    // between two different service ports (DHCP 67/68) the lower one is the server.
+    match (
+        is_service_port(meta.src_port),
+        is_service_port(meta.dst_port),
+    ) {
+        (true, false) => false,
+        (true, true) if meta.src_port != meta.dst_port => meta.src_port > meta.dst_port,
+        _ => true,
+    }
 }
 
 pub struct FlowTable {
