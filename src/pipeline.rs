@@ -306,7 +306,8 @@ impl<S: SignalSink> State<'_, S> {
             Transport::Tcp { seq, .. } if is_dns => {
                 self.app_segment(AppKind::DnsOverTcp, seq, meta);
             }
-            Transport::Tcp { seq, flags, .. } => {
+            Transport::Tcp { seq, ack, flags } => {
+                anchor_client_stream(flow, direction, ack, flags);
                 if direction == Direction::Up {
                     name_from_client_bytes(
                         flow,
@@ -538,6 +539,20 @@ fn host_of_authority(authority: &[u8]) -> String {
         &text
     };
     host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Pins where the client's byte stream starts when the SYN itself was not captured: the
+/// server's SYN-ACK acknowledges it. (A client's empty ACK is no anchor: keep-alive probes are
+/// empty segments one byte behind.)
+fn anchor_client_stream(flow: &mut Flow, direction: Direction, ack: u32, flags: u8) {
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    if direction == Direction::Down
+        && flags & (SYN | ACK) == SYN | ACK
+        && matches!(flow.naming, Naming::Unknown)
+    {
+        flow.stream.get_or_insert_with(Box::default).anchor(ack);
+    }
 }
 
 /// Reassembles the client's first bytes of a TCP flow and names the flow from its TLS

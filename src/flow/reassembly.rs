@@ -20,6 +20,8 @@ pub struct ClientStream {
     /// Segments beyond a gap: (offset from base, bytes).
     pending: Vec<(u32, Vec<u8>)>,
     restarts: u8,
+    /// What `restart` set aside: (sequence number, bytes).
+    orphan: Option<(u32, Vec<u8>)>,
 }
 
 /// What a new segment did to the contiguous prefix.
@@ -34,9 +36,29 @@ pub enum Progress {
 impl ClientStream {
     /// The client's SYN: its sequence number + 1 is the first data byte.
     pub fn on_syn(&mut self, syn_seq: u32) {
+        self.anchor(syn_seq.wrapping_add(1));
+    }
+
+    /// The sequence number of the client's next new byte is known for sure: from its SYN, the
+    /// server's SYN-ACK (ack - 1 is the client's SYN), or a client segment without payload (its
+    /// sequence number is where the next data starts; nothing before it is new).
+    pub fn anchor(&mut self, first_seq: u32) {
         if self.base.is_none() || !self.base_from_syn && self.contiguous.is_empty() {
-            self.base = Some(syn_seq.wrapping_add(1));
+            self.base = Some(first_seq);
             self.base_from_syn = true;
+            self.adopt_orphan();
+        }
+    }
+
+    /// Bytes set aside by `restart` come back as a pending segment if they lie ahead of the
+    /// new start (they were the middle of a message whose start arrived later).
+    fn adopt_orphan(&mut self) {
+        let (Some(base), Some((seq, bytes))) = (self.base, self.orphan.take()) else {
+            return;
+        };
+        let offset = seq.wrapping_sub(base) as i32;
+        if offset > 0 && (offset as usize) < MAX_PREFIX && self.pending.len() < MAX_PENDING {
+            self.pending.push((offset as u32, bytes));
         }
     }
 
@@ -53,8 +75,11 @@ impl ClientStream {
     /// captured and whose first bytes made no sense (a keep-alive probe's stray byte, the
     /// middle of a response), so that a later request or handshake can still be read.
     pub fn restart(&mut self) {
-        self.base = None;
-        self.contiguous.clear();
+        if let Some(base) = self.base.take() {
+            if !self.contiguous.is_empty() {
+                self.orphan = Some((base, std::mem::take(&mut self.contiguous)));
+            }
+        }
         self.pending.clear();
         self.restarts = self.restarts.saturating_add(1);
     }
@@ -88,7 +113,14 @@ impl ClientStream {
         if data.is_empty() {
             return Progress::Unchanged;
         }
-        let base = *self.base.get_or_insert(seq);
+        let base = match self.base {
+            Some(base) => base,
+            None => {
+                self.base = Some(seq);
+                self.adopt_orphan();
+                seq
+            }
+        };
         let offset = seq.wrapping_sub(base) as i32;
         if offset < 0 {
             return self.add_before_base(seq, data);
@@ -236,6 +268,24 @@ mod tests {
         assert_eq!(s.bytes(), b"");
         assert_eq!(s.add(27, b"\x16\x03\x01"), Progress::Grew);
         assert_eq!(s.bytes(), b"\x16\x03\x01");
+    }
+
+    #[test]
+    fn restart_keeps_a_middle_segment_for_later() {
+        let mut s = ClientStream::default();
+        s.add(104, b"efgh"); // the middle arrives first, makes no sense alone
+        s.restart();
+        assert_eq!(s.add(100, b"abcd"), Progress::Grew);
+        assert_eq!(s.bytes(), b"abcdefgh");
+    }
+
+    #[test]
+    fn anchor_from_syn_ack_keeps_early_middle_segment() {
+        let mut s = ClientStream::default();
+        s.anchor(500);
+        assert_eq!(s.add(504, b"efgh"), Progress::Unchanged);
+        assert_eq!(s.add(500, b"abcd"), Progress::Grew);
+        assert_eq!(s.bytes(), b"abcdefgh");
     }
 
     #[test]

@@ -1,0 +1,882 @@
+//! End-to-end tests of the `shadowai` binary: every test writes a capture with the project's
+//! own generator (`shadowai::synth`), runs the real binary on it and checks exact values in
+//! what it prints (JSON report, CSV, `inspect` JSON lines, exit code, stderr).
+//!
+//! No public capture is read here (the corpus has its own conformance test): the inputs are
+//! the committed sample `examples/office-lan.pcapng` and flows built in the tests, so each
+//! expectation follows from the scenario, not from a recording.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use shadowai::capture::file::FileSource;
+use shadowai::proto::tls::build::build_client_hello;
+use shadowai::synth::dns::{chain_answers, DnsMessage, TYPE_A};
+use shadowai::synth::pcap::PcapFormat;
+use shadowai::synth::pcapng::InterfaceDesc;
+use shadowai::synth::{
+    gzip, tls, Endian, Endpoint, Packet, TcpSession, Timeline, TsResolution, UdpFlow, XorShift64,
+    LINKTYPE_ETHERNET, LINKTYPE_RAW,
+};
+
+// ---- fixtures ---------------------------------------------------------------------------------
+
+/// 2026-11-24T08:55:00Z, like the sample.
+const T0: u64 = 1_795_510_500_000_000_000;
+const SECOND: u64 = 1_000_000_000;
+const ROUTER_MAC: [u8; 6] = [0x00, 0x11, 0x32, 0xaa, 0xbb, 0x01];
+const ROUTER_IP: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 1);
+/// A server address outside every published AI range, so only names can name its flows.
+const PLAIN_SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);
+
+fn sample_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/office-lan.pcapng")
+}
+
+/// LAN host `192.168.1.<host>` with MAC `02:00:00:00:00:<host>`.
+fn lan_mac(host: u8) -> [u8; 6] {
+    [0x02, 0, 0, 0, 0, host]
+}
+
+fn mac_text(host: u8) -> String {
+    format!("02:00:00:00:00:{host:02x}")
+}
+
+fn client(host: u8, port: u16) -> Endpoint {
+    Endpoint::new(lan_mac(host), Ipv4Addr::new(192, 168, 1, host), port)
+}
+
+/// A server beyond the router: its frames carry the router's MAC.
+fn server(ip: Ipv4Addr, port: u16) -> Endpoint {
+    Endpoint::new(ROUTER_MAC, ip, port).with_ttl(56)
+}
+
+/// A TLS 1.3 connection whose ClientHello (SNI `sni`, ALPN h2, GREASE ECH) is cut into three
+/// client segments (client data segments 0, 1 and 2), followed by the server's flight, the
+/// client's Finished and one request/response exchange. Impairments are added by the caller.
+fn tls_session(sni: &str, from: Endpoint, to: Endpoint, at: u64) -> TcpSession {
+    let hello = build_client_hello(Some(sni), &["h2"], true, 0);
+    let third = hello.len().div_ceil(3);
+    let mut rng = XorShift64::from_label(sni);
+    TcpSession::new(from, to, at)
+        .client_segmented(hello, third)
+        .server(tls::server_flight(4_300, &mut rng))
+        .client(tls::client_finished(&mut rng))
+        .client(tls::application_data(3_000, &mut rng))
+        .server(tls::application_data(9_000, &mut rng))
+}
+
+/// The frames of `tls_session` from 192.168.1.10:50000 to `PLAIN_SERVER`:443 at `T0`.
+fn tls_flow(sni: &str, impair: impl FnOnce(TcpSession) -> TcpSession) -> Vec<Packet> {
+    let session = tls_session(sni, client(10, 50_000), server(PLAIN_SERVER, 443), T0);
+    impair(session).build().unwrap().packets
+}
+
+/// A DNS A lookup by `host` of `qname`, answered `qname → cnames… → addrs` by the router.
+fn dns_lookup(host: u8, at: u64, qname: &str, cnames: &[&str], addrs: &[IpAddr]) -> Vec<Packet> {
+    let response = DnsMessage::response(0x4242, qname, TYPE_A)
+        .answers(chain_answers(qname, cnames, 300, addrs));
+    UdpFlow::new(
+        client(host, 53_000),
+        Endpoint::new(ROUTER_MAC, ROUTER_IP, 53),
+        at,
+    )
+    .client(DnsMessage::query(0x4242, qname, TYPE_A).to_bytes().unwrap())
+    .server(response.to_bytes().unwrap())
+    .build()
+    .unwrap()
+    .packets
+}
+
+fn timeline(packets: impl IntoIterator<Item = Packet>) -> Timeline {
+    let mut timeline = Timeline::new();
+    timeline.extend(packets);
+    timeline
+}
+
+/// Little-endian microsecond Ethernet pcap of `packets` (in time order) at `dir/name`.
+fn write_pcap(dir: &Path, name: &str, packets: impl IntoIterator<Item = Packet>) -> PathBuf {
+    let bytes = timeline(packets).to_pcap(PcapFormat::default()).unwrap();
+    write_file(dir, name, &bytes)
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// TCP payload and source port of an Ethernet frame, `None` for anything else.
+fn tcp_payload(frame: &[u8]) -> Option<(u16, Vec<u8>)> {
+    let sliced = etherparse::SlicedPacket::from_ethernet(frame).ok()?;
+    match sliced.transport? {
+        etherparse::TransportSlice::Tcp(tcp) => Some((tcp.source_port(), tcp.payload().to_vec())),
+        _ => None,
+    }
+}
+
+// ---- running the binary -----------------------------------------------------------------------
+
+fn shadowai() -> Command {
+    Command::cargo_bin("shadowai").unwrap()
+}
+
+fn stdout_text(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr_text(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// `shadowai audit <files> --format json <extra>`, which must exit 0; the parsed report.
+fn audit_json(files: &[&Path], extra: &[&str]) -> Value {
+    let output = shadowai()
+        .arg("audit")
+        .args(files)
+        .args(["--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        stderr_text(&output)
+    );
+    serde_json::from_slice(&output.stdout).expect("audit prints JSON")
+}
+
+/// `shadowai inspect <file>`, which must exit 0; one JSON object per line.
+fn inspect_rows(file: &Path) -> Vec<Value> {
+    let output = shadowai().arg("inspect").arg(file).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        stderr_text(&output)
+    );
+    stdout_text(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
+
+/// The rows of one kind, as (value, frame, src_mac).
+fn signals(rows: &[Value], kind: &str) -> Vec<(String, u64, Value)> {
+    rows.iter()
+        .filter(|row| row["kind"] == kind)
+        .map(|row| {
+            (
+                row["value"].as_str().unwrap().to_owned(),
+                row["frame"].as_u64().unwrap(),
+                row["src_mac"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn findings(report: &Value) -> &Vec<Value> {
+    report["findings"].as_array().expect("findings is an array")
+}
+
+/// (device_mac or device, service_id) of every finding, in report order.
+fn finding_keys(report: &Value) -> Vec<(String, String)> {
+    findings(report)
+        .iter()
+        .map(|f| {
+            let device = f["device_mac"].as_str().or(f["device"].as_str()).unwrap();
+            (
+                device.to_owned(),
+                f["service_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|v| v.as_str().expect("a string").to_owned())
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+/// Packets in the sample, counted by the project's own reader.
+fn sample_frames() -> u64 {
+    let mut source = FileSource::open(&sample_path()).unwrap();
+    let mut frames = 0;
+    while source.next_packet().unwrap().is_some() {
+        frames += 1;
+    }
+    frames
+}
+
+const SAMPLE_FINDINGS: &[(&str, &str)] = &[
+    ("3c:22:fb:11:22:02", "openai-api"),
+    ("3c:22:fb:11:22:01", "openai-chatgpt"),
+    ("3c:22:fb:11:22:02", "anthropic-claude"),
+    ("a4:83:e7:11:22:03", "google-gemini"),
+    ("a4:83:e7:11:22:03", "microsoft-copilot"),
+    ("da:a1:19:11:22:04", "perplexity"),
+];
+
+// ---- the bundled sample -----------------------------------------------------------------------
+
+#[test]
+fn committed_sample_is_current() {
+    let committed = std::fs::read(sample_path()).unwrap();
+    let generated = shadowai::synth::sample::office_lan_sample();
+    assert!(!generated.is_empty(), "the sample scenario failed to build");
+    assert!(
+        committed == generated,
+        "examples/office-lan.pcapng ({} bytes) differs from synth::sample ({} bytes): \
+         regenerate it with `cargo run --example make-sample`",
+        committed.len(),
+        generated.len()
+    );
+}
+
+#[test]
+fn sample_audit_json() {
+    let report = audit_json(&[&sample_path()], &[]);
+    for key in [
+        "schema_version",
+        "findings",
+        "devices",
+        "stats",
+        "warnings",
+        "inputs",
+    ] {
+        assert!(report.get(key).is_some(), "no `{key}` in the report");
+    }
+    assert_eq!(report["schema_version"], 1);
+
+    let keys = finding_keys(&report);
+    assert_eq!(keys.len(), SAMPLE_FINDINGS.len(), "{keys:?}");
+    assert_eq!(
+        keys.iter().cloned().collect::<BTreeSet<_>>(),
+        pairs(SAMPLE_FINDINGS)
+    );
+
+    // Sorted by bytes sent, the 1.5 MB spreadsheet to the OpenAI API first.
+    let list = findings(&report);
+    let up: Vec<u64> = list
+        .iter()
+        .map(|f| f["bytes_up"].as_u64().unwrap())
+        .collect();
+    assert!(up.windows(2).all(|w| w[0] >= w[1]), "not sorted: {up:?}");
+    let first = &list[0];
+    assert_eq!(first["service_id"], "openai-api");
+    assert_eq!(first["device_mac"], "3c:22:fb:11:22:02");
+    assert_eq!(strings(&first["hosts"]), ["api.openai.com"]);
+    assert!(up[0] > 1_400_000, "bytes_up {}", up[0]);
+
+    // Copilot lost its handshake: only the DNS answer names it. Every other flow had its SNI.
+    for finding in list {
+        let expected = if finding["service_id"] == "microsoft-copilot" {
+            "dns_answer"
+        } else {
+            "tls_sni"
+        };
+        assert_eq!(strings(&finding["evidence"]), [expected], "{finding}");
+        for host in strings(&finding["hosts"]) {
+            assert!(
+                ![
+                    "www.google.com",
+                    "www.apple.com",
+                    "outlook.office365.com",
+                    "example.com"
+                ]
+                .contains(&host.as_str()),
+                "ordinary site {host} reported as AI"
+            );
+        }
+    }
+
+    let frames = sample_frames();
+    assert_eq!(
+        frames,
+        shadowai::synth::sample::office_lan_scenario()
+            .unwrap()
+            .frames as u64
+    );
+    assert_eq!(report["stats"]["packets"].as_u64(), Some(frames));
+    assert_eq!(report["stats"]["files_read"], 1);
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 1);
+    assert_eq!(report["inputs"][0]["complete"], true);
+    assert_eq!(report["inputs"][0]["packets"].as_u64(), Some(frames));
+    assert_eq!(report["inputs"][0]["format"], "pcapng");
+    assert_eq!(report["warnings"], serde_json::json!([]));
+}
+
+/// Splits one CSV line (RFC 4180 quoting, no line breaks inside cells).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(String::new()),
+            _ => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells
+}
+
+#[test]
+fn sample_audit_csv() {
+    let output = shadowai()
+        .arg("audit")
+        .arg(sample_path())
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout_text(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    let header = "device,device_mac,device_ips,service_id,service,vendor,kind,status,\
+                  trains_on_consumer_input,business_tier_without_training,hosts,evidence,flows,\
+                  bytes_up,bytes_down,packets_up,packets_down,first_seen,last_seen";
+    assert_eq!(lines[0], header);
+    assert_eq!(lines[0], shadowai::report::csv::HEADER.join(","));
+    assert_eq!(lines.len(), 1 + 6, "{text}");
+
+    let rows: Vec<Vec<String>> = lines[1..].iter().map(|l| csv_cells(l)).collect();
+    let mut keys = BTreeSet::new();
+    for row in &rows {
+        assert_eq!(row.len(), 19, "{row:?}");
+        for number in &row[12..17] {
+            number
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("not a count: {number:?} in {row:?}"));
+        }
+        assert!(row[17].ends_with('Z') && row[18].ends_with('Z'), "{row:?}");
+        keys.insert((row[1].clone(), row[3].clone()));
+    }
+    assert_eq!(keys, pairs(SAMPLE_FINDINGS));
+    assert_eq!(rows[0][3], "openai-api");
+    assert!(rows[0][13].parse::<u64>().unwrap() > 1_400_000);
+}
+
+#[test]
+fn output_file_is_written_whole_and_stdout_stays_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("report.json");
+    let output = shadowai()
+        .arg("audit")
+        .arg(sample_path())
+        .args(["--format", "json", "--output"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+    assert!(output.stdout.is_empty(), "stdout: {}", stdout_text(&output));
+    let report: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(finding_keys(&report).len(), SAMPLE_FINDINGS.len());
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, ["report.json"], "temporary files left behind");
+}
+
+#[test]
+fn truncated_capture_is_reported_and_still_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(sample_path()).unwrap();
+    let cut = write_file(dir.path(), "cut.pcapng", &bytes[..bytes.len() - 10]);
+    let last = sample_frames();
+
+    let output = shadowai()
+        .arg("audit")
+        .arg(&cut)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = stderr_text(&output);
+    assert!(
+        stderr.contains(&format!(
+            "truncated: the file ends before packet {last} is complete"
+        )),
+        "stderr: {stderr}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let warnings = strings(&report["warnings"]);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("truncated"), "{warnings:?}");
+    assert_eq!(report["inputs"][0]["complete"], false);
+    assert_eq!(report["inputs"][0]["packets"].as_u64(), Some(last - 1));
+    assert_eq!(report["stats"]["packets"].as_u64(), Some(last - 1));
+    // The last packet is the printer's; every AI finding is before it.
+    assert_eq!(
+        finding_keys(&report).into_iter().collect::<BTreeSet<_>>(),
+        pairs(SAMPLE_FINDINGS)
+    );
+}
+
+// ---- errors -----------------------------------------------------------------------------------
+
+#[test]
+fn missing_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-capture.pcap");
+    let output = shadowai().arg("audit").arg(&missing).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_text(&output);
+    assert!(
+        stderr.contains(&format!("{}: cannot read", missing.display())),
+        "stderr: {stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn text_file_is_not_a_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = write_file(dir.path(), "notes.txt", b"hello, this is not a capture\n");
+    let output = shadowai().arg("audit").arg(&text).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_text(&output);
+    assert!(
+        stderr.contains(&format!("{}: not a pcap or pcapng capture", text.display())),
+        "stderr: {stderr}"
+    );
+}
+
+#[test]
+fn one_missing_input_still_reports_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("gone.pcapng");
+    let output = shadowai()
+        .arg("audit")
+        .arg(sample_path())
+        .arg(&missing)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_text(&output).contains(&missing.display().to_string()));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        finding_keys(&report).into_iter().collect::<BTreeSet<_>>(),
+        pairs(SAMPLE_FINDINGS)
+    );
+    let inputs = report["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 2);
+    assert_eq!(inputs[0]["complete"], true);
+    assert_eq!(inputs[1]["complete"], false);
+    assert_eq!(inputs[1]["format"], Value::Null);
+    assert!(inputs[1]["error"].as_str().unwrap().contains("gone.pcapng"));
+}
+
+// ---- input forms ------------------------------------------------------------------------------
+
+#[test]
+fn gzip_on_stdin_gives_the_same_findings() {
+    let from_file = audit_json(&[&sample_path()], &[]);
+    let compressed = gzip(&std::fs::read(sample_path()).unwrap()).unwrap();
+    let output = shadowai()
+        .args(["audit", "-", "--format", "json"])
+        .write_stdin(compressed)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+    let from_stdin: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(from_stdin["findings"], from_file["findings"]);
+    assert_eq!(from_stdin["stats"], from_file["stats"]);
+    assert_eq!(from_stdin["inputs"][0]["format"], "pcapng (gzip)");
+    assert_eq!(from_stdin["inputs"][0]["complete"], true);
+}
+
+/// One DNS lookup of chatgpt.com on Ethernet, then the TLS flow.
+fn dns_then_tls() -> (Vec<Packet>, Vec<Packet>) {
+    let dns = dns_lookup(10, T0 - SECOND, "chatgpt.com", &[], &[PLAIN_SERVER.into()]);
+    (dns, tls_flow("chatgpt.com", |s| s))
+}
+
+fn assert_chatgpt_signals(file: &Path, tls_src_mac: Value) {
+    let rows = inspect_rows(file);
+    let sni = signals(&rows, "tls_sni");
+    assert_eq!(sni.len(), 1, "{file:?}: {rows:?}");
+    assert_eq!(sni[0].0, "chatgpt.com", "{file:?}");
+    assert_eq!(sni[0].2, tls_src_mac, "{file:?}");
+    let answers = signals(&rows, "dns_answer");
+    assert_eq!(answers.len(), 1, "{file:?}: {rows:?}");
+    assert_eq!(answers[0].0, format!("chatgpt.com A {PLAIN_SERVER}"));
+    assert_eq!(answers[0].2, Value::from("00:11:32:aa:bb:01"), "{file:?}");
+}
+
+#[test]
+fn capture_formats_and_link_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dns, tls) = dns_then_tls();
+    let both = timeline(dns.iter().chain(&tls).cloned());
+    let client_mac = Value::from(mac_text(10));
+
+    let le_micro = both.to_pcap(PcapFormat::default()).unwrap();
+    let be_nano = both
+        .to_pcap(PcapFormat {
+            resolution: TsResolution::Nano,
+            endian: Endian::Big,
+            ..PcapFormat::default()
+        })
+        .unwrap();
+    for (name, bytes) in [
+        ("le-micro.pcap", le_micro.clone()),
+        ("be-nano.pcap", be_nano),
+        ("le-micro.pcap.gz", gzip(&le_micro).unwrap()),
+    ] {
+        let path = write_file(dir.path(), name, &bytes);
+        assert_chatgpt_signals(&path, client_mac.clone());
+        let report = audit_json(&[&path], &[]);
+        assert_eq!(
+            finding_keys(&report),
+            [(mac_text(10), "openai-chatgpt".to_owned())],
+            "{name}"
+        );
+    }
+
+    // pcapng: DNS on an Ethernet interface, the TLS flow on a raw-IPv4 one (no MAC at all).
+    let raw_tls = tls.iter().map(|p| Packet {
+        interface: 1,
+        data: p.data[14..].to_vec(),
+        ..p.clone()
+    });
+    let mixed = timeline(dns.iter().cloned().chain(raw_tls))
+        .to_pcapng(
+            Endian::Little,
+            &[
+                InterfaceDesc::new(LINKTYPE_ETHERNET).named("eth0"),
+                InterfaceDesc::new(LINKTYPE_RAW).named("tun0").nanos(),
+            ],
+        )
+        .unwrap();
+    let path = write_file(dir.path(), "two-interfaces.pcapng", &mixed);
+    assert_chatgpt_signals(&path, Value::Null);
+    let report = audit_json(&[&path], &[]);
+    assert_eq!(
+        finding_keys(&report),
+        [("192.168.1.10".to_owned(), "openai-chatgpt".to_owned())]
+    );
+    assert_eq!(findings(&report)[0]["device_mac"], Value::Null);
+}
+
+// ---- TCP reassembly of the ClientHello --------------------------------------------------------
+
+/// The ClientHello in three segments, in order; the SNI is reported at the third one.
+#[test]
+fn client_hello_in_order_reports_its_completing_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let packets = tls_flow("chatgpt.com", |s| s);
+    // The file holds this one flow in time order: find the third client data segment.
+    let hello = build_client_hello(Some("chatgpt.com"), &["h2"], true, 0);
+    let mut seen = 0;
+    let mut completing = None;
+    for (i, packet) in packets.iter().enumerate() {
+        if let Some((50_000, payload)) = tcp_payload(&packet.data) {
+            if !payload.is_empty() {
+                seen += payload.len();
+                if seen == hello.len() {
+                    completing = Some(i as u64 + 1);
+                    break;
+                }
+            }
+        }
+    }
+    let completing = completing.expect("the ClientHello ends at a segment boundary");
+    // SYN, SYN-ACK, ACK, then the three segments back to back.
+    assert_eq!(completing, 6);
+
+    let path = write_pcap(dir.path(), "in-order.pcap", packets);
+    let rows = inspect_rows(&path);
+    let sni = signals(&rows, "tls_sni");
+    assert_eq!(
+        sni,
+        [(
+            "chatgpt.com".to_owned(),
+            completing,
+            Value::from(mac_text(10))
+        )]
+    );
+    let row = rows.iter().find(|r| r["kind"] == "tls_sni").unwrap();
+    assert_eq!(row["src"], "192.168.1.10");
+    assert_eq!(row["dst"], PLAIN_SERVER.to_string());
+    assert_eq!(row["sport"], 50_000);
+    assert_eq!(row["dport"], 443);
+    assert_eq!(row["file"], path.display().to_string());
+}
+
+fn assert_reassembled(name: &str, impair: impl FnOnce(TcpSession) -> TcpSession) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pcap(dir.path(), name, tls_flow("chatgpt.com", impair));
+    let rows = inspect_rows(&path);
+    let sni: Vec<String> = signals(&rows, "tls_sni")
+        .into_iter()
+        .map(|(value, _, _)| value)
+        .collect();
+    assert_eq!(sni, ["chatgpt.com"], "{name}: inspect");
+    let report = audit_json(&[&path], &[]);
+    assert_eq!(
+        finding_keys(&report),
+        [(mac_text(10), "openai-chatgpt".to_owned())],
+        "{name}: audit"
+    );
+    assert_eq!(strings(&findings(&report)[0]["evidence"]), ["tls_sni"]);
+    assert_eq!(report["stats"]["tls_client_hellos"], 1, "{name}");
+}
+
+#[test]
+fn client_hello_in_order() {
+    assert_reassembled("in-order.pcap", |s| s);
+}
+
+#[test]
+fn client_hello_segments_out_of_order() {
+    assert_reassembled("swapped.pcap", |s| s.swap_client_segments(1, 2));
+}
+
+#[test]
+fn client_hello_first_segment_retransmitted() {
+    assert_reassembled("retransmitted.pcap", |s| s.retransmit_client_segment(0));
+}
+
+#[test]
+fn client_hello_without_syn() {
+    assert_reassembled("no-syn.pcap", |s| s.drop_syn());
+}
+
+#[test]
+fn client_hello_without_syn_and_out_of_order() {
+    assert_reassembled("no-syn-swapped.pcap", |s| {
+        s.drop_syn().swap_client_segments(0, 1)
+    });
+}
+
+// ---- naming by DNS ----------------------------------------------------------------------------
+
+/// A TCP flow from 192.168.1.10 to 1.2.3.4:443 whose client sends no ClientHello, only bytes
+/// that are neither TLS nor HTTP.
+fn opaque_flow(at: u64) -> Vec<Packet> {
+    let mut rng = XorShift64::from_label("opaque");
+    let mut bytes = rng.bytes(600);
+    bytes[0] = 0x00; // neither a TLS record (0x16) nor an HTTP method
+    TcpSession::new(
+        client(10, 50_100),
+        server(Ipv4Addr::new(1, 2, 3, 4), 443),
+        at,
+    )
+    .client(bytes)
+    .server(rng.bytes(2_000))
+    .build()
+    .unwrap()
+    .packets
+}
+
+fn anthropic_answer(host: u8, at: u64) -> Vec<Packet> {
+    dns_lookup(
+        host,
+        at,
+        "api.anthropic.com",
+        &["x"],
+        &[Ipv4Addr::new(1, 2, 3, 4).into()],
+    )
+}
+
+#[test]
+fn dns_answer_names_a_later_flow_of_the_same_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pcap(
+        dir.path(),
+        "dns-first.pcap",
+        anthropic_answer(10, T0)
+            .into_iter()
+            .chain(opaque_flow(T0 + SECOND)),
+    );
+    let rows = inspect_rows(&path);
+    assert!(signals(&rows, "tls_sni").is_empty());
+    let answers: Vec<String> = signals(&rows, "dns_answer")
+        .into_iter()
+        .map(|(value, _, _)| value)
+        .collect();
+    assert_eq!(answers, ["api.anthropic.com CNAME x", "x A 1.2.3.4"]);
+
+    let report = audit_json(&[&path], &[]);
+    assert_eq!(
+        finding_keys(&report),
+        [(mac_text(10), "anthropic-api".to_owned())]
+    );
+    let finding = &findings(&report)[0];
+    assert_eq!(strings(&finding["evidence"]), ["dns_answer"]);
+    assert_eq!(strings(&finding["hosts"]), ["api.anthropic.com"]);
+    assert_eq!(finding["flows"], 1);
+}
+
+#[test]
+fn dns_answer_after_the_flow_started_names_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pcap(
+        dir.path(),
+        "dns-late.pcap",
+        opaque_flow(T0)
+            .into_iter()
+            .chain(anthropic_answer(10, T0 + 10_000_000)),
+    );
+    let report = audit_json(&[&path], &[]);
+    assert_eq!(finding_keys(&report), []);
+    assert_eq!(report["stats"]["ai_flows"], 0);
+}
+
+#[test]
+fn dns_answer_to_another_client_names_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pcap(
+        dir.path(),
+        "dns-other-client.pcap",
+        anthropic_answer(11, T0)
+            .into_iter()
+            .chain(opaque_flow(T0 + SECOND)),
+    );
+    let report = audit_json(&[&path], &[]);
+    assert_eq!(finding_keys(&report), []);
+}
+
+// ---- look-alike names -------------------------------------------------------------------------
+
+#[test]
+fn look_alike_names_are_not_ai_services() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "notopenai.com",
+        "openai.com.example.net",
+        "chatgpt.com.evil.test",
+    ];
+    let mut packets = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let at = T0 + i as u64 * 10 * SECOND;
+        let port = 50_200 + i as u16;
+        let session = tls_session(name, client(10, port), server(PLAIN_SERVER, 443), at);
+        packets.extend(session.build().unwrap().packets);
+    }
+    let path = write_pcap(dir.path(), "look-alikes.pcap", packets);
+    let rows = inspect_rows(&path);
+    let sni: Vec<String> = signals(&rows, "tls_sni")
+        .into_iter()
+        .map(|(value, _, _)| value)
+        .collect();
+    assert_eq!(sni, names);
+    let report = audit_json(&[&path], &[]);
+    assert_eq!(finding_keys(&report), []);
+    assert_eq!(report["stats"]["named_flows"], 3);
+    assert_eq!(report["stats"]["ai_flows"], 0);
+}
+
+// ---- extra rule folders -----------------------------------------------------------------------
+
+#[test]
+fn broken_rule_file_is_refused_with_its_position() {
+    let rules = tempfile::tempdir().unwrap();
+    let broken = "services:\n  - id: acme-ai\n    name: Acme AI\n    vendor: Acme\n    \
+                  colour: red\n    kind: chat\n    data:\n      trains_on_consumer_input: unknown\n      \
+                  business_tier_without_training: unknown\n    hosts:\n      - pattern: chat.acme-ai.test\n        \
+                  source: test\n        confidence: inferred\n";
+    assert_eq!(broken.lines().nth(4), Some("    colour: red"));
+    write_file(rules.path(), "broken.yaml", broken.as_bytes());
+    let output = shadowai()
+        .arg("audit")
+        .arg(sample_path())
+        .arg("--rules")
+        .arg(rules.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_text(&output);
+    assert!(stderr.contains("broken.yaml:5:"), "stderr: {stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn extra_rule_file_adds_a_service() {
+    let rules = tempfile::tempdir().unwrap();
+    let acme = "services:\n  - id: acme-ai\n    name: Acme AI\n    vendor: Acme\n    kind: chat\n    \
+                data:\n      trains_on_consumer_input: unknown\n      business_tier_without_training: unknown\n    \
+                hosts:\n      - pattern: chat.acme-ai.test\n        source: test fixture\n        \
+                confidence: inferred\n";
+    write_file(rules.path(), "acme.yaml", acme.as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pcap(
+        dir.path(),
+        "acme.pcap",
+        tls_flow("chat.acme-ai.test", |s| s),
+    );
+
+    let without = audit_json(&[&path], &[]);
+    assert_eq!(finding_keys(&without), []);
+
+    let rules_arg = rules.path().to_str().unwrap();
+    let with = audit_json(&[&path], &["--rules", rules_arg]);
+    assert_eq!(finding_keys(&with), [(mac_text(10), "acme-ai".to_owned())]);
+    let finding = &findings(&with)[0];
+    assert_eq!(finding["service"], "Acme AI");
+    assert_eq!(finding["vendor"], "Acme");
+    assert_eq!(strings(&finding["hosts"]), ["chat.acme-ai.test"]);
+}
+
+// ---- inspect ----------------------------------------------------------------------------------
+
+#[test]
+fn inspect_lines_have_exactly_the_documented_keys() {
+    let rows = inspect_rows(&sample_path());
+    let expected: BTreeSet<&str> = [
+        "file", "frame", "kind", "value", "src_mac", "src", "dst", "sport", "dport",
+    ]
+    .into_iter()
+    .collect();
+    assert!(rows.len() > 20, "{} rows", rows.len());
+    for row in &rows {
+        let keys: BTreeSet<&str> = row
+            .as_object()
+            .expect("an object per line")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, expected, "{row}");
+    }
+    // Every TLS visit of the sample except Copilot's (its handshake was lost) shows its SNI.
+    let sni: BTreeSet<String> = signals(&rows, "tls_sni")
+        .into_iter()
+        .map(|(value, _, _)| value)
+        .collect();
+    let expected_sni: BTreeSet<String> = [
+        "www.google.com",
+        "chatgpt.com",
+        "outlook.office365.com",
+        "gemini.google.com",
+        "api.openai.com",
+        "www.apple.com",
+        "www.perplexity.ai",
+        "claude.ai",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(sni, expected_sni);
+}
