@@ -82,8 +82,8 @@ pub struct Stats {
     pub http_requests: u64,
     /// Packets that could not be decoded, by reason.
     pub malformed: BTreeMap<String, u64>,
-    /// Frames of link types we do not decode, by link type number.
-    pub unsupported_link_types: BTreeMap<String, u64>,
+    /// Frames of link types we do not decode, by LINKTYPE_ number.
+    pub unsupported_link_types: BTreeMap<u32, u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -229,11 +229,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
             Ok(Decoded::NonIp { .. }) => state.stats.non_ip_frames += 1,
             Ok(Decoded::FragmentHeld) => state.stats.fragments_held += 1,
             Err(DecodeError::UnsupportedLinkType(n)) => {
-                *state
-                    .stats
-                    .unsupported_link_types
-                    .entry(format!("unsupported link type {n}"))
-                    .or_default() += 1;
+                *state.stats.unsupported_link_types.entry(n).or_default() += 1;
             }
             Err(DecodeError::Malformed(reason)) => {
                 // The map holds one entry per distinct static reason: no growth per packet.
