@@ -95,8 +95,10 @@ impl Version {
         let Version::Google(v) = self else {
             return None;
         };
-        let [_, a, b, c] = v.to_be_bytes();
-        Some(u32::from(a - b'0') * 100 + u32::from(b - b'0') * 10 + u32::from(c - b'0'))
+        let [_, digits @ ..] = v.to_be_bytes();
+        digits.iter().try_fold(0u32, |acc, &d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
     }
 
     /// Google QUIC before Q050: cleartext handshake, its own header formats.
@@ -121,7 +123,11 @@ impl Version {
     /// v2 moved them around, RFC 9369 §3.2).
     fn long_packet_type(self, first: u8) -> PacketType {
         let bits = (first >> 4) & 0x03;
-        let bits = if self == Version::V2 { bits.wrapping_sub(1) & 0x03 } else { bits };
+        let bits = if self == Version::V2 {
+            bits.wrapping_sub(1) & 0x03
+        } else {
+            bits
+        };
         match bits {
             0b00 => PacketType::Initial,
             0b01 => PacketType::ZeroRtt,
@@ -322,11 +328,11 @@ fn walk_datagram<'a>(
             continue;
         };
         let frames = scratch.get(opened.frames.clone()).unwrap_or_default();
-        eprintln!("plain {:02x?}", &frames[..frames.len().min(60)]);
-        let walked = if packet.version.crypto_is_tls() {
-            frames::walk_initial_frames(frames, on_crypto)
-        } else {
-            gquic::walk_q050_frames(frames, on_crypto)
+        let walked = match packet.version {
+            Version::Google(_) => {
+                gquic::walk_google_initial_frames(packet.version, frames, on_crypto)
+            }
+            _ => frames::walk_initial_frames(frames, on_crypto),
         };
         let entry = info.get_or_insert_with(|| first_info(&packet, opened.packet_number));
         entry.initials += 1;
@@ -343,7 +349,9 @@ fn walk_datagram<'a>(
         }
         None if undecryptable > 0 => Err(ProtoError::Invalid("Initial packet did not decrypt")),
         None if truncated => Err(ProtoError::Incomplete),
-        None => Err(ProtoError::Invalid("no Initial packet of a version with known keys")),
+        None => Err(ProtoError::Invalid(
+            "no Initial packet of a version with known keys",
+        )),
     }
 }
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Times shadowai against the memory-read floor (dd), nDPI's ndpiReader and tshark's field
+# extraction on one input, in one run, on this machine; prints packets/s, MB/s, peak RSS and
+# ratios. Input: ../shared/corpus/bench/mixed-realistic-merged.pcap appended N times (default 20,
+# about 1.1 M packets / 508 MB) with mergecap. Needs: mergecap + tshark (apt: tshark),
+# ndpiReader (apt: libndpi-bin), GNU time (/usr/bin/time). Missing tools are skipped, loudly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+copies=${COPIES:-20}
+runs=${RUNS:-3}
+src=../shared/corpus/bench/mixed-realistic-merged.pcap
+input=${INPUT:-${TMPDIR:-/tmp}/shadowai-bench-x$copies.pcap}
+[ -f "$src" ] || { echo "compare.sh: $src not found" >&2; exit 2; }
+if [ ! -f "$input" ]; then
+  args=(); for _ in $(seq "$copies"); do args+=("$src"); done
+  mergecap -a -F pcap -w "$input" "${args[@]}"
+fi
+cargo build --release --quiet
+bin=target/release/shadowai
+packets=$(capinfos -c -M "$input" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+bytes=$(stat -c %s "$input")
+echo "input: $input ($packets packets, $bytes bytes); machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
+printf '%-28s %9s %12s %9s %10s\n' tool "wall s" "packets/s" "MB/s" "peak RSS"
+declare -A best
+timing=$(mktemp)
+trap 'rm -f "$timing"' EXIT
+measure() { # name, command...
+  local name=$1; shift
+  local min=""
+  local rss=0
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -o "$timing" -f "%e %M" "$@" > /dev/null 2>&1
+    out=$(tail -1 "$timing")
+    t=${out% *}; m=${out#* }
+    if [ -z "$min" ] || awk "BEGIN{exit !($t < $min)}"; then min=$t; fi
+    [ "$m" -gt "$rss" ] && rss=$m
+  done
+  best[$name]=$min
+  awk -v n="$name" -v t="$min" -v p="$packets" -v b="$bytes" -v r="$rss" 'BEGIN{
+    if (t == 0) t = 0.01;
+    printf "%-28s %9.2f %12.0f %9.1f %7.0f MiB\n", n, t, p/t, b/t/1e6, r/1024 }'
+}
+measure "dd (read floor)" dd if="$input" of=/dev/null bs=1M
+measure "shadowai audit" "$bin" audit "$input" --format json
+if command -v ndpiReader > /dev/null; then
+  measure "ndpiReader -q" ndpiReader -i "$input" -q
+else
+  echo "ndpiReader: not installed (apt-get install libndpi-bin); skipped"
+fi
+if command -v tshark > /dev/null && [ "${SKIP_TSHARK:-0}" != 1 ]; then
+  measure "tshark SNI/DNS/Host fields" tshark -n -r "$input" -T fields \
+    -e tls.handshake.extensions_server_name -e dns.qry.name -e http.host \
+    -Y 'tls.handshake.type==1 || dns || http.request'
+else
+  echo "tshark: skipped"
+fi
+ratio() { [ -n "${best[$1]:-}" ] && [ -n "${best[$2]:-}" ] && awk -v a="${best[$1]}" -v b="${best[$2]}" -v l="$3" 'BEGIN{ if (a == 0) a = 0.01; printf "%s: %.1fx\n", l, b/a }'; return 0; }
+ratio "shadowai audit" "ndpiReader -q" "shadowai vs ndpiReader (speed-up)"
+ratio "shadowai audit" "tshark SNI/DNS/Host fields" "shadowai vs tshark (speed-up)"
+ratio "dd (read floor)" "shadowai audit" "shadowai wall / dd wall"
