@@ -84,6 +84,8 @@ pub struct Stats {
     pub malformed: BTreeMap<String, u64>,
     /// Frames of link types we do not decode, by LINKTYPE_ number.
     pub unsupported_link_types: BTreeMap<u32, u64>,
+    /// Inputs cut short or damaged (the report's `warnings` say which and where).
+    pub warnings: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -170,7 +170,10 @@ impl Report {
             last_seen: outcome.last_ts.map(time::rfc3339),
             findings,
             devices,
-            stats: outcome.stats.clone(),
+            stats: Stats {
+                warnings: warnings.len() as u64,
+                ..outcome.stats.clone()
+            },
             warnings,
         }
     }
