@@ -2,7 +2,7 @@
 //! run the pipeline over the inputs, render, write, choose the exit code. No business logic.
 //!
 //! Exit codes: 0 the command ran (warnings, such as a capture cut short, are in the report and on
-//! stderr); 2 an error: bad arguments, a rule file that does not load, an input that could not be
+//! stderr); 1 it ran and `--fail-on` found what it was asked to fail on; 2 an error: bad arguments, a rule file that does not load, an input that could not be
 //! opened or is not a capture (the other inputs are still read and reported), or an output that
 //! could not be written.
 
@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::capture::file::FileSource;
+use crate::classify::policy::{Policy, Status};
 use crate::classify::rules::Catalogue;
 use crate::pipeline::{NoSignals, Options, Pipeline, SignalSink};
 use crate::report::inspect::{self, Collect, JsonLines};
@@ -54,6 +55,18 @@ pub struct AuditArgs {
     /// Most flows held in memory at once; older ones are folded into the findings early.
     #[arg(long, default_value_t = crate::flow::DEFAULT_MAX_FLOWS)]
     pub max_flows: usize,
+    /// Site policy file (default: ./shadowai.yaml, else /etc/shadowai/shadowai.yaml, if present).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Exit with code 1 when there is an unapproved finding (`unapproved`) or any finding (`any`).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Unapproved,
+    Any,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,21 +141,33 @@ fn read_inputs<S: SignalSink>(
 
 fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let catalogue = Catalogue::load(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let policy =
+        Policy::discover(args.config.as_deref(), &catalogue).map_err(|e| anyhow::anyhow!("{e}"))?;
     let options = Options {
         max_flows: args.max_flows,
     };
-    let mut pipeline = Pipeline::new(&catalogue, options, NoSignals);
+    let mut pipeline = Pipeline::with_policy(&catalogue, &policy, options, NoSignals);
     let (inputs, warnings, failed) = read_inputs(&mut pipeline, &args.files, |_, _| {});
     if inputs.iter().all(|i| i.format.is_none()) {
         anyhow::bail!("no input could be read");
     }
     let (outcome, _) = pipeline.finish();
-    let report = Report::build(&outcome, &catalogue, inputs, warnings);
+    let report = Report::build(&outcome, &catalogue, &policy, inputs, warnings);
     emit(args.output.as_deref(), |out| {
         report::render(&report, args.format, out)
     })?;
+    let fail = match args.fail_on {
+        Some(FailOn::Any) => !report.findings.is_empty(),
+        Some(FailOn::Unapproved) => report
+            .findings
+            .iter()
+            .any(|f| f.status == Status::Unapproved),
+        None => false,
+    };
     Ok(if failed {
         ExitCode::from(2)
+    } else if fail {
+        ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })

@@ -17,6 +17,7 @@ use crate::capture::file::{CaptureError, FileSource};
 use crate::capture::RawPacket;
 use crate::classify::dnsmap::DnsMap;
 use crate::classify::findings::Aggregates;
+use crate::classify::policy::Policy;
 use crate::classify::rules::Catalogue;
 use crate::decode::{DecodeError, Decoded, Decoder, PacketMeta, Transport};
 use crate::flow::{Direction, Evidence, Flow, FlowTable, Follow, FxBuild, Naming, TCP, UDP};
@@ -152,6 +153,7 @@ pub struct Pipeline<'c, S: SignalSink> {
 
 struct State<'c, S: SignalSink> {
     catalogue: &'c Catalogue,
+    policy: &'c Policy,
     flows: FlowTable,
     dns: DnsMap,
     /// Keyed by (sender, receiver).
@@ -175,7 +177,18 @@ pub struct Outcome {
 }
 
 impl<'c, S: SignalSink> Pipeline<'c, S> {
+    /// A pipeline without a site policy.
     pub fn new(catalogue: &'c Catalogue, options: Options, sink: S) -> Self {
+        static NO_POLICY: std::sync::LazyLock<Policy> = std::sync::LazyLock::new(Policy::default);
+        Self::with_policy(catalogue, &NO_POLICY, options, sink)
+    }
+
+    pub fn with_policy(
+        catalogue: &'c Catalogue,
+        policy: &'c Policy,
+        options: Options,
+        sink: S,
+    ) -> Self {
         let max_flows = if options.max_flows == 0 {
             crate::flow::DEFAULT_MAX_FLOWS
         } else {
@@ -185,6 +198,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
             decoder: Decoder::new(),
             state: State {
                 catalogue,
+                policy,
                 flows: FlowTable::new(max_flows),
                 dns: DnsMap::default(),
                 app_streams: HashMap::default(),
@@ -247,9 +261,9 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
     /// Folds every open flow and hands the result over.
     pub fn finish(self) -> (Outcome, S) {
         let mut state = self.state;
-        let catalogue = state.catalogue;
+        let (catalogue, policy) = (state.catalogue, state.policy);
         let agg = &mut state.agg;
-        state.flows.drain(|flow| agg.fold(&flow, catalogue));
+        state.flows.drain(|flow| agg.fold(&flow, catalogue, policy));
         state.stats.flows = agg.flows;
         state.stats.named_flows = agg.named_flows;
         state.stats.ai_flows = agg.ai_flows;
@@ -276,7 +290,7 @@ impl<S: SignalSink> State<'_, S> {
             Transport::Udp => UDP,
             _ => return,
         };
-        let catalogue = self.catalogue;
+        let (catalogue, policy) = (self.catalogue, self.policy);
         let agg = &mut self.agg;
         let app_streams = &mut self.app_streams;
         self.flows.expire(meta.ts_nanos, |flow| {
@@ -284,7 +298,7 @@ impl<S: SignalSink> State<'_, S> {
                 app_streams.remove(&(flow.client, flow.server));
                 app_streams.remove(&(flow.server, flow.client));
             }
-            agg.fold(&flow, catalogue);
+            agg.fold(&flow, catalogue, policy);
         });
 
         let (flow, direction, created) = self.flows.track(protocol, meta);

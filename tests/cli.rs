@@ -352,7 +352,8 @@ fn sample_audit_csv() {
     assert_eq!(output.status.code(), Some(0));
     let text = stdout_text(&output);
     let lines: Vec<&str> = text.lines().collect();
-    let header = "device,device_mac,device_ips,service_id,service,vendor,kind,status,\
+    let header = "device,device_name,owner,group,device_mac,device_ips,service_id,service,\
+                  vendor,kind,status,\
                   trains_on_consumer_input,business_tier_without_training,hosts,evidence,flows,\
                   bytes_up,bytes_down,packets_up,packets_down,first_seen,last_seen";
     assert_eq!(lines[0], header);
@@ -362,18 +363,18 @@ fn sample_audit_csv() {
     let rows: Vec<Vec<String>> = lines[1..].iter().map(|l| csv_cells(l)).collect();
     let mut keys = BTreeSet::new();
     for row in &rows {
-        assert_eq!(row.len(), 19, "{row:?}");
-        for number in &row[12..17] {
+        assert_eq!(row.len(), 22, "{row:?}");
+        for number in &row[15..20] {
             number
                 .parse::<u64>()
                 .unwrap_or_else(|_| panic!("not a count: {number:?} in {row:?}"));
         }
-        assert!(row[17].ends_with('Z') && row[18].ends_with('Z'), "{row:?}");
-        keys.insert((row[1].clone(), row[3].clone()));
+        assert!(row[20].ends_with('Z') && row[21].ends_with('Z'), "{row:?}");
+        keys.insert((row[4].clone(), row[6].clone()));
     }
     assert_eq!(keys, pairs(SAMPLE_FINDINGS));
-    assert_eq!(rows[0][3], "openai-api");
-    assert!(rows[0][13].parse::<u64>().unwrap() > 1_400_000);
+    assert_eq!(rows[0][6], "openai-api");
+    assert!(rows[0][16].parse::<u64>().unwrap() > 1_400_000);
 }
 
 #[test]

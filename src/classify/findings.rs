@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
 
+use super::policy::Policy;
 use super::rules::Catalogue;
 use crate::flow::{Evidence, Flow};
 
@@ -101,7 +102,7 @@ pub struct Aggregates {
 }
 
 impl Aggregates {
-    pub fn fold(&mut self, flow: &Flow, catalogue: &Catalogue) {
+    pub fn fold(&mut self, flow: &Flow, catalogue: &Catalogue, policy: &Policy) {
         let key = match flow.client_mac {
             Some(mac) => DeviceKey::Mac(mac),
             None => DeviceKey::Ip(flow.client.ip()),
@@ -121,6 +122,8 @@ impl Aggregates {
         }
         // A published address range names a flow only when no hostname does.
         let hit = match named {
+            // A host the site chose to ignore is not AI use here.
+            Some((name, _)) if policy.ignores_host(name) => None,
             Some((name, evidence)) => catalogue
                 .match_host(name)
                 .map(|m| (m.service_index, name.to_ascii_lowercase(), evidence)),

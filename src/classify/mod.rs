@@ -4,4 +4,5 @@
 pub mod dnsmap;
 pub mod findings;
 pub mod matcher;
+pub mod policy;
 pub mod rules;

@@ -558,7 +558,7 @@ fn read_rule_file(path: &Path, display: &str) -> Result<String, RuleError> {
     })
 }
 
-fn yaml_error(file: &str, err: &serde_saphyr::Error) -> RuleError {
+pub(crate) fn yaml_error(file: &str, err: &serde_saphyr::Error) -> RuleError {
     // The default Display adds a source snippet over several lines; keep the bare message and
     // carry the position in our own fields.
     let message = serde_saphyr::DefaultMessageFormatter

@@ -8,6 +8,9 @@ use super::Report;
 
 pub const HEADER: &[&str] = &[
     "device",
+    "device_name",
+    "owner",
+    "group",
     "device_mac",
     "device_ips",
     "service_id",
@@ -32,15 +35,19 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", HEADER.join(","))?;
     for f in &report.findings {
         let t = &f.traffic;
-        let cells: [String; 19] = [
+        let label = &f.device_label;
+        let cells: [String; 22] = [
             f.device.clone(),
+            label.name.clone().unwrap_or_default(),
+            label.owner.clone().unwrap_or_default(),
+            label.group.clone().unwrap_or_default(),
             f.device_mac.clone().unwrap_or_default(),
             f.device_ips.join(" "),
             f.service_id.clone(),
             f.service.clone(),
             f.vendor.clone(),
             f.kind.clone(),
-            f.status.clone(),
+            f.status.to_string(),
             f.trains_on_consumer_input.clone(),
             f.business_tier_without_training.clone(),
             f.hosts.join(" "),

@@ -15,6 +15,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::classify::findings::{DeviceKey, MacDisplay, Totals};
+use crate::classify::policy::{DeviceLabel, Policy, Status};
 use crate::classify::rules::Catalogue;
 use crate::pipeline::{Outcome, Stats};
 
@@ -49,6 +50,9 @@ pub struct Input {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub device: String,
+    /// Name, owner and group from the site inventory, when it lists the device.
+    #[serde(flatten)]
+    pub device_label: DeviceLabel,
     pub device_mac: Option<String>,
     pub device_ips: Vec<String>,
     pub service_id: String,
@@ -56,7 +60,7 @@ pub struct Finding {
     pub vendor: String,
     pub kind: String,
     /// Site policy status; without a policy every AI service is `unapproved`.
-    pub status: String,
+    pub status: Status,
     pub trains_on_consumer_input: String,
     pub business_tier_without_training: String,
     pub hosts: Vec<String>,
@@ -68,6 +72,8 @@ pub struct Finding {
 #[derive(Debug, Clone, Serialize)]
 pub struct Device {
     pub id: String,
+    #[serde(flatten)]
+    pub label: DeviceLabel,
     pub mac: Option<String>,
     pub ips: Vec<String>,
     pub ai_services: u64,
@@ -107,10 +113,24 @@ impl Report {
     pub fn build(
         outcome: &Outcome,
         catalogue: &Catalogue,
+        policy: &Policy,
         inputs: Vec<Input>,
         warnings: Vec<String>,
     ) -> Report {
         let agg = &outcome.aggregates;
+        let ips_list = |key: &DeviceKey| -> Vec<std::net::IpAddr> {
+            agg.devices
+                .get(key)
+                .map(|d| d.ips.iter().copied().collect())
+                .unwrap_or_default()
+        };
+        let ignored = |key: &DeviceKey| policy.ignores_device(key, &ips_list(key));
+        let label = |key: &DeviceKey| -> DeviceLabel {
+            policy
+                .label(key, &ips_list(key))
+                .cloned()
+                .unwrap_or_default()
+        };
         let ips_of = |key: &DeviceKey| -> Vec<String> {
             agg.devices
                 .get(key)
@@ -120,17 +140,20 @@ impl Report {
         let mut findings: Vec<Finding> = agg
             .findings
             .iter()
+            .filter(|((key, _), _)| !ignored(key))
             .filter_map(|((key, index), f)| {
                 let service = catalogue.services.get(*index)?;
+                let status = policy.status(service);
                 Some(Finding {
                     device: key.to_string(),
+                    device_label: label(key),
                     device_mac: mac_of(key),
                     device_ips: ips_of(key),
                     service_id: service.id.clone(),
                     service: service.name.clone(),
                     vendor: service.vendor.clone(),
                     kind: service.kind.to_string(),
-                    status: "unapproved".to_string(),
+                    status,
                     trains_on_consumer_input: service.data.trains_on_consumer_input.to_string(),
                     business_tier_without_training: service
                         .data
@@ -142,19 +165,22 @@ impl Report {
                 })
             })
             .collect();
-        // Most data sent first: that is the admin's first question.
+        // Grouped by status, unapproved first; within a group, most data sent first: that is
+        // the admin's first question.
         findings.sort_by(|a, b| {
-            b.traffic
-                .bytes_up
-                .cmp(&a.traffic.bytes_up)
+            a.status
+                .cmp(&b.status)
+                .then_with(|| b.traffic.bytes_up.cmp(&a.traffic.bytes_up))
                 .then_with(|| a.device.cmp(&b.device))
                 .then_with(|| a.service_id.cmp(&b.service_id))
         });
         let devices = agg
             .devices
             .iter()
+            .filter(|(key, _)| !ignored(key))
             .map(|(key, d)| Device {
                 id: key.to_string(),
+                label: label(key),
                 mac: d.mac.map(|m| MacDisplay(m).to_string()),
                 ips: d.ips.iter().map(|ip| ip.to_string()).collect(),
                 ai_services: agg.findings.keys().filter(|(k, _)| k == key).count() as u64,

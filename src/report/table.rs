@@ -8,6 +8,7 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use super::escape::terminal;
 use super::Report;
+use crate::classify::policy::Status;
 
 /// `1.5 MB`-style sizes (decimal units, as file managers and ISPs count).
 pub fn human_bytes(n: u64) -> String {
@@ -52,15 +53,25 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "Evidence",
             ]);
         for f in &report.findings {
-            let device = match (&f.device_mac, f.device_ips.first()) {
+            let mut device = match (&f.device_mac, f.device_ips.first()) {
                 (Some(mac), Some(ip)) => format!("{mac}\n{}", terminal(ip)),
                 _ => terminal(&f.device).into_owned(),
             };
+            let label = &f.device_label;
+            let who = [&label.name, &label.owner, &label.group]
+                .into_iter()
+                .flatten()
+                .map(|s| terminal(s).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ");
+            if !who.is_empty() {
+                device = format!("{who}\n{device}");
+            }
             let t = &f.traffic;
             table.add_row(vec![
                 Cell::new(device),
                 Cell::new(format!("{} ({})", f.service, f.kind)),
-                Cell::new(&f.status),
+                Cell::new(f.status),
                 Cell::new(human_bytes(t.bytes_up)).set_alignment(CellAlignment::Right),
                 Cell::new(human_bytes(t.bytes_down)).set_alignment(CellAlignment::Right),
                 Cell::new(t.flows).set_alignment(CellAlignment::Right),
@@ -79,6 +90,22 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{table}")?;
     }
     let devices_with_ai = report.devices.iter().filter(|d| d.ai_services > 0).count();
+    let by_status = |status: Status| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.status == status)
+            .count()
+    };
+    if !report.findings.is_empty() {
+        writeln!(
+            out,
+            "Findings by status: {} unapproved, {} tolerated, {} approved.",
+            by_status(Status::Unapproved),
+            by_status(Status::Tolerated),
+            by_status(Status::Approved),
+        )?;
+    }
     writeln!(
         out,
         "{} AI finding(s) on {} of {} device(s); {} packets, {} flows ({} named, {} to AI services) in {} file(s).",
