@@ -16,6 +16,8 @@ use shadowai::report::inspect::Collect;
 
 /// The kinds this build extracts; later features add theirs here.
 const KINDS: &[&str] = &[
+    "quic_sni",
+    "gquic_sni",
     "tls_sni",
     "tls_ech",
     "dns_query",
@@ -89,10 +91,7 @@ fn truth(corpus: &Path, file: &str) -> BTreeSet<Triple> {
             let (kind, value, path) = (*cols.get(6)?, *cols.get(7)?, *cols.get(8)?);
             // DNS quoted inside ICMP errors is not traffic of its own.
             let quoted = path.split(':').any(|p| p == "icmp" || p == "icmpv6");
-            // ClientHellos carried in QUIC Initials need QUIC decryption, a capability of its
-            // own with its own conformance check; until then they are out of this one.
-            let in_quic = path.split(':').any(|p| p == "quic" || p == "gquic");
-            (KINDS.contains(&kind) && !quoted && !in_quic)
+            (KINDS.contains(&kind) && !quoted)
                 .then(|| (file.to_string(), kind.to_string(), value.to_string()))
         })
         .collect()

@@ -6,9 +6,13 @@
 //!
 //! The host lookup runs for every flow name and DNS answer, so it uses no regex and never
 //! allocates: an upper-case name is lower-cased into a stack buffer, then the name and each of
-//! its label suffixes (longest first) is looked up in one hash map. It refuses names longer
-//! than a DNS name can be (253 characters) instead of truncating them.
+//! its label suffixes (longest first) is looked up in one hash map. Templated patterns
+//! (`bedrock-runtime.+.amazonaws.com`) hang off the slot of their fixed suffix
+//! (`amazonaws.com`), so they cost no extra hash lookup and are compared label by label only
+//! when that suffix is present. It refuses names longer than a DNS name can be (253 characters)
+//! instead of truncating them.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
@@ -19,6 +23,9 @@ pub const MAX_NAME_LEN: usize = 253;
 /// Longest label of a DNS name.
 const MAX_LABEL_LEN: usize = 63;
 
+/// The label that stands for exactly one label of the looked-up name.
+const ANY_LABEL: &str = "+";
+
 /// Where a pattern or prefix came from: the index of its service and of the rule in that service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RuleRef {
@@ -26,21 +33,63 @@ pub struct RuleRef {
     pub rule: usize,
 }
 
-/// A validated host pattern: an exact name, or `*.suffix` (the suffix itself and its subdomains).
+/// The three shapes a host pattern can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PatternForm {
+    /// `api.openai.com`: that name only.
+    Exact,
+    /// `*.openai.com`: the name itself and every name below it.
+    Wildcard,
+    /// `bedrock-runtime.+.amazonaws.com`: each `+` is exactly one label, the rest is fixed.
+    Templated,
+}
+
+impl PatternForm {
+    /// The form of a pattern in canonical written form (as [`Pattern`] displays it).
+    pub fn of(canonical: &str) -> PatternForm {
+        if canonical.starts_with("*.") {
+            PatternForm::Wildcard
+        } else if canonical.split('.').any(|label| label == ANY_LABEL) {
+            PatternForm::Templated
+        } else {
+            PatternForm::Exact
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatternForm::Exact => "exact",
+            PatternForm::Wildcard => "wildcard",
+            PatternForm::Templated => "templated",
+        }
+    }
+}
+
+impl fmt::Display for PatternForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A validated host pattern: an exact name, `*.suffix` (the suffix itself and its subdomains),
+/// or a name with `+` labels, each standing for exactly one label.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Pattern {
-    /// Lower-case name without the `*.` and without a trailing dot.
+    /// Lower-case name without the `*.` and without a trailing dot; may contain `+` labels.
     name: String,
-    wildcard: bool,
+    form: PatternForm,
 }
 
 impl Pattern {
     /// Validates and normalises a pattern as written in a rule file.
     ///
-    /// Accepted: `name.tld` or `*.name.tld`, case-insensitive, one trailing dot ignored; labels of
+    /// Accepted: `name.tld`, `*.name.tld` or a name with whole `+` labels such as
+    /// `bedrock-runtime.+.amazonaws.com`; case-insensitive, one trailing dot ignored; labels of
     /// 1 to 63 characters from `a-z 0-9 - _`; at least two labels, so that no pattern can cover
-    /// a whole top-level domain. Refused: `*` anywhere but a leading `*.`, empty labels,
-    /// spaces and other characters, names longer than 253 characters.
+    /// a whole top-level domain. Refused: `*` anywhere but a leading `*.`, `+` inside a label
+    /// (`+-aiplatform`), `+` together with `*.`, `+` without at least two fixed labels after its
+    /// last occurrence (`bedrock.+.com` would match any domain), empty labels, spaces and other
+    /// characters, names longer than 253 characters.
     pub fn parse(raw: &str) -> Result<Pattern, &'static str> {
         if raw.is_empty() {
             return Err("empty pattern");
@@ -64,61 +113,167 @@ impl Pattern {
             return Err("longer than 253 characters");
         }
         let mut labels = 0usize;
+        let mut any_labels = 0usize;
+        // Fixed labels after the last `+`, counted from the right.
+        let mut fixed_tail = 0usize;
         for label in name.split('.') {
             if label.is_empty() {
                 return Err("empty label (two dots in a row, or a leading dot)");
             }
+            labels = labels.saturating_add(1);
+            if label == ANY_LABEL {
+                any_labels = any_labels.saturating_add(1);
+                fixed_tail = 0;
+                continue;
+            }
+            if label.contains('+') {
+                return Err("`+` must be a whole label, as in `bedrock-runtime.+.amazonaws.com`");
+            }
             if label.len() > MAX_LABEL_LEN {
                 return Err("a label is longer than 63 characters");
             }
-            if !label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
+            if !is_label(label.as_bytes()) {
                 return Err("only letters, digits, `-`, `_` and `.` are allowed in a host name");
             }
-            labels = labels.saturating_add(1);
+            fixed_tail = fixed_tail.saturating_add(1);
         }
         if labels < 2 {
             return Err(
                 "needs at least two labels (a pattern may not cover a whole top-level domain)",
             );
         }
+        if any_labels > 0 {
+            if wildcard {
+                return Err("`*.` and `+` cannot be combined in one pattern");
+            }
+            if fixed_tail < 2 {
+                return Err("`+` needs at least two fixed labels after it, \
+                     as in `bedrock-runtime.+.amazonaws.com`");
+            }
+        }
+        let form = if wildcard {
+            PatternForm::Wildcard
+        } else if any_labels > 0 {
+            PatternForm::Templated
+        } else {
+            PatternForm::Exact
+        };
         Ok(Pattern {
             name: name.to_ascii_lowercase(),
-            wildcard,
+            form,
         })
     }
 
-    /// The name without `*.`, lower-case.
+    /// The name without `*.`, lower-case; `+` labels are kept.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    pub fn form(&self) -> PatternForm {
+        self.form
+    }
+
     /// Whether this is a `*.suffix` pattern.
     pub fn is_wildcard(&self) -> bool {
-        self.wildcard
+        self.form == PatternForm::Wildcard
+    }
+
+    /// Whether this pattern has `+` labels.
+    pub fn is_templated(&self) -> bool {
+        self.form == PatternForm::Templated
+    }
+
+    /// The name from its first fixed label on: `amazonaws.com` for `+.amazonaws.com`, the whole
+    /// name otherwise. A pattern whose fixed part is a shared name covers all of that name's
+    /// children one level down, so the shared-infrastructure check looks at this.
+    pub fn fixed_start(&self) -> &str {
+        let mut rest = self.name.as_str();
+        while let Some(after) = rest.strip_prefix("+.") {
+            rest = after;
+        }
+        rest
     }
 }
 
 impl fmt::Display for Pattern {
-    /// The canonical written form: `*.openai.com` or `api.openai.com`.
+    /// The canonical written form: `*.openai.com`, `api.openai.com` or
+    /// `bedrock-runtime.+.amazonaws.com`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.wildcard {
+        if self.form == PatternForm::Wildcard {
             f.write_str("*.")?;
         }
         f.write_str(&self.name)
     }
 }
 
-/// The two kinds of rule that can sit on one name.
-#[derive(Debug, Default, Clone, Copy)]
+/// A label of 1 to 63 characters from `a-z A-Z 0-9 - _`.
+fn is_label(label: &[u8]) -> bool {
+    !label.is_empty()
+        && label.len() <= MAX_LABEL_LEN
+        && label
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+}
+
+/// A templated pattern, stored under its fixed suffix (the labels after its last `+`).
+#[derive(Debug, Clone)]
+struct Template {
+    /// The labels left of the fixed suffix, right to left; `None` is a `+`. The first is
+    /// always `None`.
+    labels: Box<[Option<Box<[u8]>>]>,
+    at: RuleRef,
+}
+
+impl Template {
+    /// Whether the part of a looked-up name left of the fixed suffix (without the dot between
+    /// them) fits: as many labels, equal where fixed, a plain label where `+`.
+    fn matches(&self, prefix: &[u8]) -> bool {
+        let mut name_labels = prefix.rsplit(|b| *b == b'.');
+        for wanted in self.labels.iter() {
+            let Some(label) = name_labels.next() else {
+                return false;
+            };
+            let fits = match wanted {
+                Some(fixed) => label == &fixed[..],
+                None => is_label(label),
+            };
+            if !fits {
+                return false;
+            }
+        }
+        name_labels.next().is_none()
+    }
+}
+
+/// Which of two templates under the same fixed suffix is more specific: reading right to left,
+/// at the first position where they differ a fixed label beats a `+`. Templates of different
+/// lengths, or with different fixed labels at one position, never match the same name; they
+/// still get a fixed order so the bucket is sorted deterministically.
+fn more_specific_first(a: &Template, b: &Template) -> Ordering {
+    for (left, right) in a.labels.iter().zip(b.labels.iter()) {
+        let order = match (left, right) {
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(x), Some(y)) => x.cmp(y),
+            (None, None) => Ordering::Equal,
+        };
+        if order != Ordering::Equal {
+            return order;
+        }
+    }
+    a.labels.len().cmp(&b.labels.len())
+}
+
+/// The rules that sit on one name: an exact pattern, a `*.` pattern, and the templated patterns
+/// whose fixed suffix is this name (most specific first).
+#[derive(Debug, Default, Clone)]
 struct Slot {
     exact: Option<RuleRef>,
     wildcard: Option<RuleRef>,
+    templates: Vec<Template>,
 }
 
-/// Host patterns keyed by their lower-case name.
+/// Host patterns keyed by their lower-case name (templated ones by their fixed suffix).
 #[derive(Debug, Default, Clone)]
 pub struct HostIndex {
     names: HashMap<Box<[u8]>, Slot>,
@@ -132,11 +287,14 @@ impl HostIndex {
     /// Adds a pattern. If the same pattern is already present, nothing changes and the rule that
     /// holds it is returned, so the caller can report the conflict with both places.
     pub fn insert(&mut self, pattern: &Pattern, at: RuleRef) -> Result<(), RuleRef> {
+        if pattern.form == PatternForm::Templated {
+            return self.insert_template(pattern, at);
+        }
         let slot = self
             .names
             .entry(pattern.name.as_bytes().into())
             .or_default();
-        let place = if pattern.wildcard {
+        let place = if pattern.form == PatternForm::Wildcard {
             &mut slot.wildcard
         } else {
             &mut slot.exact
@@ -150,11 +308,52 @@ impl HostIndex {
         }
     }
 
+    fn insert_template(&mut self, pattern: &Pattern, at: RuleRef) -> Result<(), RuleRef> {
+        // Split `a.+.c.example.com` into the part up to the last `+` and the fixed suffix.
+        let name = pattern.name.as_str();
+        let labels: Vec<&str> = name.split('.').collect();
+        let last_any = labels
+            .iter()
+            .rposition(|label| *label == ANY_LABEL)
+            .unwrap_or(0);
+        let suffix = labels
+            .get(last_any.saturating_add(1)..)
+            .unwrap_or(&[])
+            .join(".");
+        let left: Box<[Option<Box<[u8]>>]> = labels
+            .get(..=last_any)
+            .unwrap_or(&[])
+            .iter()
+            .rev()
+            .map(|label| (*label != ANY_LABEL).then(|| label.as_bytes().into()))
+            .collect();
+        let template = Template { labels: left, at };
+        let slot = self.names.entry(suffix.into_bytes().into()).or_default();
+        if let Some(existing) = slot
+            .templates
+            .iter()
+            .find(|known| known.labels == template.labels)
+        {
+            return Err(existing.at);
+        }
+        let position = slot
+            .templates
+            .iter()
+            .position(|known| more_specific_first(&template, known) == Ordering::Less)
+            .unwrap_or(slot.templates.len());
+        slot.templates.insert(position, template);
+        Ok(())
+    }
+
     /// Number of patterns in the index.
     pub fn len(&self) -> usize {
         self.names
             .values()
-            .map(|slot| usize::from(slot.exact.is_some()) + usize::from(slot.wildcard.is_some()))
+            .map(|slot| {
+                usize::from(slot.exact.is_some())
+                    + usize::from(slot.wildcard.is_some())
+                    + slot.templates.len()
+            })
             .sum()
     }
 
@@ -164,9 +363,12 @@ impl HostIndex {
 
     /// The most specific pattern matching `host`, if any.
     ///
-    /// Case-insensitive (ASCII); one trailing dot is ignored. On the full name an exact pattern
-    /// beats a wildcard; after that, wildcards are tried on ever shorter label suffixes, so the
-    /// longest matching suffix wins. Empty names and names over 253 characters match nothing.
+    /// Case-insensitive (ASCII); one trailing dot is ignored. Patterns are ranked label by label
+    /// from the right: at the first position where two matching patterns differ, a fixed label
+    /// beats `+`, which beats the open end of a `*.` pattern. So on the full name an exact
+    /// pattern beats a wildcard; after that, each ever shorter label suffix is tried with its
+    /// templated patterns first, then its wildcard. Empty names and names over 253 characters
+    /// match nothing.
     pub fn lookup(&self, host: &str) -> Option<RuleRef> {
         let raw = host.as_bytes();
         let raw = raw.strip_suffix(b".").unwrap_or(raw);
@@ -193,8 +395,14 @@ impl HostIndex {
             if byte != b'.' {
                 continue;
             }
-            let suffix = name.get(at.saturating_add(1)..)?;
-            if let Some(found) = self.names.get(suffix).and_then(|slot| slot.wildcard) {
+            let Some(slot) = self.names.get(name.get(at.saturating_add(1)..)?) else {
+                continue;
+            };
+            let prefix = name.get(..at)?;
+            if let Some(template) = slot.templates.iter().find(|t| t.matches(prefix)) {
+                return Some(template.at);
+            }
+            if let Some(found) = slot.wildcard {
                 return Some(found);
             }
         }
@@ -512,6 +720,193 @@ mod tests {
             let name: String = "Ab.c.openai.com.".chars().cycle().take(len).collect();
             let _ = index.lookup(&name);
         }
+    }
+
+    #[test]
+    fn templated_patterns_parse_and_keep_their_form() {
+        for (raw, canonical) in [
+            (
+                "bedrock-runtime.+.amazonaws.com",
+                "bedrock-runtime.+.amazonaws.com",
+            ),
+            (
+                "Bedrock-Runtime.+.AmazonAWS.com.",
+                "bedrock-runtime.+.amazonaws.com",
+            ),
+            ("+.example.com", "+.example.com"),
+            ("copilot-api.+.ghe.com", "copilot-api.+.ghe.com"),
+            ("a.+.b.+.example.com", "a.+.b.+.example.com"),
+            ("+.+.example.com", "+.+.example.com"),
+        ] {
+            let p = Pattern::parse(raw).unwrap();
+            assert_eq!(p.to_string(), canonical, "{raw}");
+            assert_eq!(p.form(), PatternForm::Templated, "{raw}");
+            assert!(p.is_templated() && !p.is_wildcard());
+            assert_eq!(PatternForm::of(canonical), PatternForm::Templated);
+        }
+        assert_eq!(
+            Pattern::parse("+.+.amazonaws.com").unwrap().fixed_start(),
+            "amazonaws.com"
+        );
+        assert_eq!(
+            Pattern::parse("q.+.amazonaws.com").unwrap().fixed_start(),
+            "q.+.amazonaws.com"
+        );
+        assert_eq!(PatternForm::of("*.openai.com"), PatternForm::Wildcard);
+        assert_eq!(PatternForm::of("api.openai.com"), PatternForm::Exact);
+        assert_eq!(PatternForm::of("a+b.openai.com"), PatternForm::Exact);
+    }
+
+    #[test]
+    fn bad_templated_patterns_are_refused() {
+        for raw in [
+            "+",
+            "+.",
+            "+.+",
+            "+.com",
+            "bedrock.+",
+            "bedrock.+.com",
+            "example.+.com",
+            "+.example.+",
+            "+-aiplatform.googleapis.com",
+            "us-+.aiplatform.googleapis.com",
+            "a+.example.com",
+            "++.example.com",
+            "*.+.example.com",
+            "*.bedrock.+.example.com",
+            "+*.example.com",
+            "bedrock..+.example.com",
+        ] {
+            assert!(Pattern::parse(raw).is_err(), "{raw:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn a_plus_label_matches_exactly_one_label() {
+        let index = index(&[("bedrock-runtime.+.amazonaws.com", 1)]);
+        for hit in [
+            "bedrock-runtime.us-east-1.amazonaws.com",
+            "bedrock-runtime.eu-central-1.amazonaws.com",
+            "Bedrock-Runtime.US-EAST-1.AmazonAWS.com.",
+            "bedrock-runtime.x.amazonaws.com",
+        ] {
+            assert_eq!(index.lookup(hit), Some(at(1)), "{hit}");
+        }
+        for miss in [
+            "bedrock-runtime.amazonaws.com",
+            "bedrock-runtime.us-east-1.amazonaws.com.evil.test",
+            "x.bedrock-runtime.us-east-1.amazonaws.com",
+            "bedrock-runtime.a.b.amazonaws.com",
+            "bedrock-runtime..amazonaws.com",
+            "notbedrock-runtime.us-east-1.amazonaws.com",
+            "bedrock-runtimex.us-east-1.amazonaws.com",
+            "bedrock-runtime.us-east-1.amazonaws.co",
+            "bedrock-runtime.us-east-1.notamazonaws.com",
+            "bedrock-runtime.us east 1.amazonaws.com",
+            "bedrock-runtime.ü.amazonaws.com",
+            "s3.us-east-1.amazonaws.com",
+            "amazonaws.com",
+            "us-east-1.amazonaws.com",
+            "",
+        ] {
+            assert_eq!(index.lookup(miss), None, "{miss:?}");
+        }
+        let long_label = format!("bedrock-runtime.{}.amazonaws.com", "a".repeat(64));
+        assert_eq!(index.lookup(&long_label), None);
+        let max_label = format!("bedrock-runtime.{}.amazonaws.com", "a".repeat(63));
+        assert_eq!(index.lookup(&max_label), Some(at(1)));
+    }
+
+    #[test]
+    fn templated_patterns_rank_between_exact_and_wildcard() {
+        let index = index(&[
+            ("*.example.com", 1),
+            ("api.+.example.com", 2),
+            ("api.eu.example.com", 3),
+            ("*.sora.example.com", 4),
+            ("+.example.com", 5),
+            ("+.sora.example.com", 6),
+        ]);
+        // An exact name beats everything.
+        assert_eq!(index.lookup("api.eu.example.com"), Some(at(3)));
+        // A template beats a wildcard on the same fixed suffix...
+        assert_eq!(index.lookup("api.us.example.com"), Some(at(2)));
+        assert_eq!(index.lookup("www.example.com"), Some(at(5)));
+        assert_eq!(index.lookup("a.sora.example.com"), Some(at(6)));
+        // ...but a wildcard with a longer fixed suffix beats a template with a `+` there.
+        assert_eq!(index.lookup("sora.example.com"), Some(at(4)));
+        assert_eq!(index.lookup("a.b.sora.example.com"), Some(at(4)));
+        // Names the templates do not fit fall back to the wildcard.
+        assert_eq!(index.lookup("web.us.example.com"), Some(at(1)));
+        assert_eq!(index.lookup("a.b.c.example.com"), Some(at(1)));
+        assert_eq!(index.lookup("example.com"), Some(at(1)));
+    }
+
+    #[test]
+    fn between_templates_the_longer_fixed_tail_wins_in_any_insertion_order() {
+        let patterns = [
+            ("a.+.example.com", 1),
+            ("+.b.example.com", 2),
+            ("+.+.example.com", 3),
+            ("+.+.+.example.com", 4),
+        ];
+        let mut reversed = patterns;
+        reversed.reverse();
+        for order in [patterns, reversed] {
+            let index = index(&order);
+            assert_eq!(index.lookup("a.b.example.com"), Some(at(2)));
+            assert_eq!(index.lookup("a.c.example.com"), Some(at(1)));
+            assert_eq!(index.lookup("z.c.example.com"), Some(at(3)));
+            assert_eq!(index.lookup("z.z.z.example.com"), Some(at(4)));
+            assert_eq!(index.lookup("z.example.com"), None);
+            assert_eq!(index.len(), 4);
+        }
+    }
+
+    #[test]
+    fn the_same_template_twice_reports_the_first_holder() {
+        let mut index = HostIndex::new();
+        let p = Pattern::parse("q.+.amazonaws.com").unwrap();
+        index.insert(&p, at(1)).unwrap();
+        let again = Pattern::parse("Q.+.AMAZONAWS.COM.").unwrap();
+        assert_eq!(index.insert(&again, at(2)), Err(at(1)));
+        // Another shape on the same suffix is a different pattern.
+        index
+            .insert(&Pattern::parse("+.q.amazonaws.com").unwrap(), at(3))
+            .unwrap();
+        index
+            .insert(&Pattern::parse("q.amazonaws.com").unwrap(), at(4))
+            .unwrap();
+        assert_eq!(index.len(), 3);
+    }
+
+    #[test]
+    fn templated_lookups_of_odd_names_do_not_panic() {
+        let index = index(&[
+            ("bedrock-runtime.+.amazonaws.com", 1),
+            ("+.+.example.com", 2),
+            ("*.example.com", 3),
+        ]);
+        let samples = [
+            "Bedrock-Runtime.us-east-1.amazonaws.com.",
+            "..example.com",
+            "a..b.example.com",
+            ".bedrock-runtime.x.amazonaws.com",
+        ];
+        for sample in samples {
+            for len in 0..=sample.len() {
+                if let Some(cut) = sample.get(..len) {
+                    let _ = index.lookup(cut);
+                }
+                if let Some(cut) = sample.get(len..) {
+                    let _ = index.lookup(cut);
+                }
+            }
+        }
+        // Empty labels are not labels: the wildcard catches these instead.
+        assert_eq!(index.lookup("..example.com"), Some(at(3)));
+        assert_eq!(index.lookup("a..example.com"), Some(at(3)));
+        assert_eq!(index.lookup("a.b.example.com"), Some(at(2)));
     }
 
     #[test]

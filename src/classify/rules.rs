@@ -8,21 +8,49 @@
 //!
 //! # Host patterns
 //!
-//! - `api.openai.com` is an exact name: it matches that name only.
-//! - `*.openai.com` matches `openai.com` itself and every name ending in `.openai.com`. The `*`
-//!   stands for one or more whole labels; it is allowed only as the first label.
-//! - Matching is ASCII case-insensitive, and one trailing dot on the queried name (`chatgpt.com.`)
-//!   is ignored. Suffixes are compared on label boundaries only: `notopenai.com`,
-//!   `openai.com.example.net` and `chatgpt.com.evil.test` never match.
-//! - The most specific pattern wins: on the full name an exact pattern beats a wildcard, then the
-//!   longest matching `*.suffix` wins. So with `*.chatgpt.com` (ChatGPT) and `sora.chatgpt.com`
-//!   (Sora), `sora.chatgpt.com` is Sora and `www.chatgpt.com` is ChatGPT.
-//! - A pattern needs at least two labels, labels of 1–63 characters from `a-z 0-9 - _`, and at
-//!   most 253 characters. No regular expressions: region- or tenant-templated names wait for a
-//!   later extension of the format.
-//! - One pattern belongs to one service: the same pattern in two services is an error.
-//! - Names that carry general, non-AI traffic (`*.google.com`, `*.googleapis.com`, `github.com`,
-//!   `*.office.com`, CDNs, analytics...) are refused as signatures, see [`SHARED_INFRASTRUCTURE`].
+//! A pattern has one of three forms:
+//!
+//! - **Exact**, `api.openai.com`: that name only.
+//! - **Wildcard**, `*.openai.com`: `openai.com` itself and every name ending in `.openai.com`.
+//!   The `*` stands for zero or more whole labels; it is allowed only as the first label.
+//! - **Templated**, `bedrock-runtime.+.amazonaws.com`: each `+` stands for exactly one whole
+//!   label of 1–63 characters from `a-z 0-9 - _` (here the region, as in
+//!   `bedrock-runtime.us-east-1.amazonaws.com`), every other label is fixed, and the name has
+//!   exactly as many labels as the pattern. This is for region- or tenant-templated names. The
+//!   rules that keep it safe:
+//!   - `+` is a whole label: `+-aiplatform.googleapis.com` and `us-+.example.com` are refused
+//!     (a label is never split, so Vertex AI's `us-central1-aiplatform.googleapis.com` regions
+//!     are listed one by one instead);
+//!   - at least two fixed labels follow the last `+`, so `bedrock.+.com` (any domain) is
+//!     refused;
+//!   - `+` cannot be combined with `*.`;
+//!   - the name from the first fixed label on may not be shared infrastructure, so
+//!     `+.amazonaws.com` is refused while `bedrock-runtime.+.amazonaws.com` is allowed and never
+//!     makes `*.amazonaws.com` match.
+//!
+//! There are no regular expressions. Matching is ASCII case-insensitive, and one trailing dot on
+//! the queried name (`chatgpt.com.`) is ignored. Suffixes are compared on label boundaries
+//! only: `notopenai.com`, `openai.com.example.net` and `chatgpt.com.evil.test` never match.
+//!
+//! The most specific pattern wins. Two patterns that both match a name are compared label by
+//! label from the right (the way DNS delegates); at the first position where they differ, a
+//! fixed label beats `+`, and `+` beats the open end of a `*.` pattern. In practice:
+//!
+//! 1. an exact pattern beats everything on its name;
+//! 2. a longer fixed suffix beats a shorter one: with `*.chatgpt.com` (ChatGPT) and
+//!    `sora.chatgpt.com` (Sora), `sora.chatgpt.com` is Sora and `www.chatgpt.com` is ChatGPT;
+//!    likewise `*.sora.example.com` beats `+.example.com` on `sora.example.com`;
+//! 3. on the same fixed suffix a templated pattern beats the wildcard: with `*.example.com`
+//!    and `api.+.example.com`, `api.eu.example.com` is the template and `web.eu.example.com`
+//!    the wildcard;
+//! 4. between two templates, the one with more fixed labels counted from the right wins:
+//!    `+.b.example.com` beats `a.+.example.com` on `a.b.example.com`.
+//!
+//! A pattern needs at least two labels, labels of 1–63 characters from `a-z 0-9 - _` (or `+`),
+//! and at most 253 characters. One pattern belongs to one service: the same pattern in two
+//! services is an error. Names that carry general, non-AI traffic (`*.google.com`,
+//! `*.googleapis.com`, `github.com`, `*.office.com`, CDNs, analytics...) are refused as
+//! signatures, see [`SHARED_INFRASTRUCTURE`].
 //!
 //! # Address ranges
 //!
@@ -78,7 +106,8 @@ pub fn embedded_files() -> &'static [(&'static str, &'static str)] {
 const MAX_RULE_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Names that carry general, non-AI traffic and may therefore never be a signature, neither as
-/// an exact pattern nor as the suffix of a `*.` pattern. Subdomains that are AI-specific stay
+/// an exact pattern, nor as the suffix of a `*.` pattern, nor as what follows the leading `+`
+/// labels of a templated pattern (`+.amazonaws.com`). Subdomains that are AI-specific stay
 /// allowed (`gemini.google.com`, `generativelanguage.googleapis.com`, `*.openai.azure.com`).
 /// Source: `shared-infra-pitfalls.tsv` of the project's reference notes.
 pub const SHARED_INFRASTRUCTURE: &[&str] = &[
@@ -112,10 +141,12 @@ pub const SHARED_INFRASTRUCTURE: &[&str] = &[
     "blob.core.windows.net",
     "azureedge.net",
     "azurefd.net",
-    // GitHub in general (Copilot has its own names).
+    // GitHub in general (Copilot has its own names), including the tenant sites of GitHub
+    // Enterprise Cloud with data residency (`SUBDOMAIN.ghe.com`).
     "github.com",
     "api.github.com",
     "githubusercontent.com",
+    "ghe.com",
     // Cloud, CDN and media hosting.
     "amazonaws.com",
     "s3.amazonaws.com",
@@ -692,7 +723,7 @@ impl Builder {
                     format!("invalid host pattern `{}`: {why}", host.pattern.value),
                 )
             })?;
-            if SHARED_INFRASTRUCTURE.contains(&pattern.name()) {
+            if SHARED_INFRASTRUCTURE.contains(&pattern.fixed_start()) {
                 return Err(RuleError::at(
                     file,
                     &host.pattern,

@@ -40,6 +40,10 @@ pub enum Evidence {
     HttpHost,
     HttpConnect,
     DnsAnswer,
+    /// SNI of a TLS ClientHello in decrypted QUIC Initial packets.
+    QuicSni,
+    /// SNI tag of a Google QUIC CHLO.
+    GquicSni,
     /// No name at all, but the server address is in a range the vendor publishes.
     IpRange,
 }
@@ -51,6 +55,8 @@ impl Evidence {
             Evidence::HttpHost => "http_host",
             Evidence::HttpConnect => "http_connect",
             Evidence::DnsAnswer => "dns_answer",
+            Evidence::QuicSni => "quic_sni",
+            Evidence::GquicSni => "gquic_sni",
             Evidence::IpRange => "ip_range",
         }
     }

@@ -15,4 +15,5 @@ pub type ProtoResult<T> = Result<T, ProtoError>;
 pub mod dns;
 pub mod http;
 pub mod http2;
+pub mod quic;
 pub mod tls;

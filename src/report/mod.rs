@@ -3,6 +3,7 @@
 //! they never recompute. Strings that come off the wire (SNI, Host) are escaped by each
 //! renderer for its medium.
 
+pub mod catalogue;
 pub mod csv;
 pub mod escape;
 pub mod inspect;

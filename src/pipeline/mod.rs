@@ -23,6 +23,8 @@ use crate::decode::{DecodeError, Decoded, Decoder, PacketMeta, Transport};
 use crate::flow::{Direction, Evidence, Flow, FlowTable, Follow, FxBuild, Naming, TCP, UDP};
 use crate::proto::{dns, http, http2, tls, ProtoError};
 
+mod quic;
+
 const DNS_PORT: u16 = 53;
 const SSDP_PORT: u16 = 1900;
 /// Bytes of a DNS-over-TCP or h2c stream kept per direction while a message completes.
@@ -158,6 +160,10 @@ struct State<'c, S: SignalSink> {
     dns: DnsMap,
     /// Keyed by (sender, receiver).
     app_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
+    /// UDP flows being followed through their QUIC Initials, keyed by (client, server).
+    quic_flows: HashMap<(SocketAddr, SocketAddr), quic::QuicFlow, FxBuild>,
+    /// Buffer each QUIC Initial is decrypted into, reused.
+    quic_scratch: Vec<u8>,
     agg: Aggregates,
     stats: Stats,
     sink: S,
@@ -202,6 +208,8 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
                 flows: FlowTable::new(max_flows),
                 dns: DnsMap::default(),
                 app_streams: HashMap::default(),
+                quic_flows: HashMap::default(),
+                quic_scratch: Vec::new(),
                 agg: Aggregates::default(),
                 stats: Stats::default(),
                 sink,
@@ -293,10 +301,14 @@ impl<S: SignalSink> State<'_, S> {
         let (catalogue, policy) = (self.catalogue, self.policy);
         let agg = &mut self.agg;
         let app_streams = &mut self.app_streams;
+        let quic_flows = &mut self.quic_flows;
         self.flows.expire(meta.ts_nanos, |flow| {
             if !app_streams.is_empty() {
                 app_streams.remove(&(flow.client, flow.server));
                 app_streams.remove(&(flow.server, flow.client));
+            }
+            if !quic_flows.is_empty() {
+                quic_flows.remove(&(flow.client, flow.server));
             }
             agg.fold(&flow, catalogue, policy);
         });
@@ -313,6 +325,32 @@ impl<S: SignalSink> State<'_, S> {
             Transport::Udp if meta.dst_port == SSDP_PORT => {
                 if let Ok(head) = http::parse_request_head(meta.payload) {
                     emit_http(&mut self.sink, self.frame, meta, &head, &mut self.text);
+                }
+            }
+            Transport::Udp if direction == Direction::Up && flow.naming == Naming::Unknown => {
+                let key = (flow.client, flow.server);
+                let first = flow.packets_up == 1;
+                let followed = self.quic_flows.contains_key(&key);
+                // Only QUIC long headers start a search: other UDP costs this one check.
+                if !followed && crate::proto::quic::peek(meta.payload).is_none() {
+                    if first {
+                        flow.naming = Naming::Done {
+                            follow: Follow::Nothing,
+                        };
+                    }
+                    return;
+                }
+                let state = self.quic_flows.entry(key).or_default();
+                let step = state.client_datagram(meta.payload, first, &mut self.quic_scratch);
+                if let quic::Step::Wait = step {
+                    return;
+                }
+                self.quic_flows.remove(&key);
+                flow.naming = Naming::Done {
+                    follow: Follow::Nothing,
+                };
+                if let quic::Step::Hello(hello) = step {
+                    name_from_quic_hello(flow, hello, meta, self.frame, &mut self.sink);
                 }
             }
             Transport::Tcp { seq, .. } if is_dns => {
@@ -551,6 +589,32 @@ fn host_of_authority(authority: &[u8]) -> String {
         &text
     };
     host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Names a UDP flow from the hello in its QUIC Initials and emits its signals.
+fn name_from_quic_hello<S: SignalSink>(
+    flow: &mut Flow,
+    hello: crate::proto::quic::Hello,
+    meta: &PacketMeta<'_>,
+    frame: u64,
+    sink: &mut S,
+) {
+    use crate::proto::quic::Hello;
+    let (sni, ech, kind, evidence) = match hello {
+        Hello::Tls(ch) => (ch.sni, ch.ech, "quic_sni", Evidence::QuicSni),
+        Hello::Google(chlo) => (chlo.sni, false, "gquic_sni", Evidence::GquicSni),
+    };
+    if sink.enabled() {
+        if let Some(sni) = &sni {
+            signal(sink, frame, meta, kind, sni);
+        }
+        if ech {
+            signal(sink, frame, meta, "tls_ech", sni.as_deref().unwrap_or(""));
+        }
+    }
+    if let Some(sni) = sni {
+        flow.name = Some((sni.trim_end_matches('.').to_ascii_lowercase(), evidence));
+    }
 }
 
 /// Pins where the client's byte stream starts when the SYN itself was not captured: the
