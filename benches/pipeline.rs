@@ -76,5 +76,45 @@ fn parsers(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, pipeline, matching, parsers);
+fn quic(c: &mut Criterion) {
+    use shadowai::proto::quic::{self, build::build_client_initials, CryptoAssembler, Version};
+    let handshake = tls::build::build_client_hello(Some("gemini.google.com"), &["h3"], true, 0);
+    let datagrams = build_client_initials(
+        Version::V1,
+        &[1, 2, 3, 4, 5, 6, 7, 8],
+        &[],
+        &handshake[5..],
+        1250,
+        None,
+    );
+    let mut scratch = Vec::new();
+    c.bench_function("quic initials decrypt + hello (2 datagrams)", |b| {
+        b.iter(|| {
+            let mut assembler = CryptoAssembler::new();
+            for d in &datagrams {
+                let _ = quic::client_initial_crypto(d, &mut scratch, |o, data| {
+                    assembler.add(o, data);
+                });
+            }
+            black_box(quic::parse_crypto_hello(Version::V1, assembler.contiguous()).is_ok())
+        })
+    });
+    // A flood of UDP/443 datagrams that are not Initials: the cost is one header check each.
+    let junk: Vec<Vec<u8>> = (0..64u8)
+        .map(|i| {
+            let mut d = vec![0x40 | (i & 0x3f)];
+            d.extend(std::iter::repeat_n(i, 1200));
+            d
+        })
+        .collect();
+    c.bench_function("quic peek x64 short-header datagrams", |b| {
+        b.iter(|| {
+            for d in &junk {
+                black_box(quic::peek(black_box(d)));
+            }
+        })
+    });
+}
+
+criterion_group!(benches, pipeline, matching, parsers, quic);
 criterion_main!(benches);

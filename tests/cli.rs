@@ -231,6 +231,7 @@ const SAMPLE_FINDINGS: &[(&str, &str)] = &[
     ("a4:83:e7:11:22:03", "google-gemini"),
     ("a4:83:e7:11:22:03", "microsoft-copilot"),
     ("da:a1:19:11:22:04", "perplexity"),
+    ("50:7b:9d:11:22:06", "google-gemini"),
 ];
 
 // ---- the bundled sample -----------------------------------------------------------------------
@@ -284,12 +285,16 @@ fn sample_audit_json() {
     assert_eq!(strings(&first["hosts"]), ["api.openai.com"]);
     assert!(up[0] > 1_400_000, "bytes_up {}", up[0]);
 
-    // Copilot lost its handshake: only the DNS answer names it. Every other flow had its SNI.
+    // Copilot lost its handshake: only the DNS answer names it. The sales laptop reached
+    // Gemini over QUIC. Every other flow had its TLS SNI.
     for finding in list {
-        let expected = if finding["service_id"] == "microsoft-copilot" {
-            "dns_answer"
-        } else {
-            "tls_sni"
+        let expected = match (
+            finding["service_id"].as_str(),
+            finding["device_mac"].as_str(),
+        ) {
+            (Some("microsoft-copilot"), _) => "dns_answer",
+            (_, Some("50:7b:9d:11:22:06")) => "quic_sni",
+            _ => "tls_sni",
         };
         assert_eq!(strings(&finding["evidence"]), [expected], "{finding}");
         for host in strings(&finding["hosts"]) {
@@ -358,7 +363,7 @@ fn sample_audit_csv() {
                   bytes_up,bytes_down,packets_up,packets_down,first_seen,last_seen";
     assert_eq!(lines[0], header);
     assert_eq!(lines[0], shadowai::report::csv::HEADER.join(","));
-    assert_eq!(lines.len(), 1 + 6, "{text}");
+    assert_eq!(lines.len(), 1 + SAMPLE_FINDINGS.len(), "{text}");
 
     let rows: Vec<Vec<String>> = lines[1..].iter().map(|l| csv_cells(l)).collect();
     let mut keys = BTreeSet::new();
@@ -880,4 +885,9 @@ fn inspect_lines_have_exactly_the_documented_keys() {
     .map(str::to_owned)
     .collect();
     assert_eq!(sni, expected_sni);
+    let quic: Vec<String> = signals(&rows, "quic_sni")
+        .into_iter()
+        .map(|(value, _, _)| value)
+        .collect();
+    assert_eq!(quic, ["gemini.google.com"]);
 }

@@ -67,6 +67,7 @@ fn example_policy_sets_status_names_and_order() {
             "unapproved",
             "unapproved",
             "unapproved",
+            "unapproved",
             "tolerated",
             "approved"
         ]
@@ -83,7 +84,7 @@ fn fail_on_sets_exit_code_one() {
     let (code, report, _) = audit(&["--config", config, "--fail-on", "unapproved"]);
     assert_eq!(code, Some(1));
     // The report is still written in full.
-    assert_eq!(report["findings"].as_array().unwrap().len(), 6);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 7);
 
     let dir = tempfile::tempdir().unwrap();
     let all_ok = write_config(dir.path(), "policy:\n  default: approved\n");
@@ -111,9 +112,12 @@ fn ignored_hosts_and_devices_disappear() {
         .iter()
         .map(|f| f["service_id"].as_str().unwrap())
         .collect();
-    // Left: the accounts laptop's two findings. Gone: Perplexity (ignored host), the
-    // reception PC (by MAC) and the design Mac (by its address).
-    assert_eq!(services, ["openai-api", "anthropic-claude"]);
+    // Left: the accounts laptop's two findings and the sales laptop's Gemini. Gone: Perplexity
+    // (ignored host), the reception PC (by MAC) and the design Mac (by its address).
+    assert_eq!(
+        services,
+        ["openai-api", "google-gemini", "anthropic-claude"]
+    );
 }
 
 #[test]

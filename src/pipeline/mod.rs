@@ -31,6 +31,9 @@ const SSDP_PORT: u16 = 1900;
 const APP_STREAM_MAX: usize = 64 * 1024;
 /// HTTP/2 streams whose DATA bodies are collected at once, per direction.
 const H2_BODIES_MAX: usize = 16;
+/// Client datagrams of a UDP flow looked at for a QUIC long header before giving up (the first
+/// captured one may be a short-header packet of a connection already running).
+const QUIC_LOOK_DATAGRAMS: u64 = 3;
 /// Restarts allowed for a flow whose SYN was missed and whose first bytes made no sense.
 const MAX_RESTARTS: u8 = 4;
 
@@ -329,11 +332,11 @@ impl<S: SignalSink> State<'_, S> {
             }
             Transport::Udp if direction == Direction::Up && flow.naming == Naming::Unknown => {
                 let key = (flow.client, flow.server);
-                let first = flow.packets_up == 1;
                 let followed = self.quic_flows.contains_key(&key);
-                // Only QUIC long headers start a search: other UDP costs this one check.
+                // Only QUIC long headers start a search: other UDP costs this one check, and a
+                // flow whose first few client datagrams are none is not QUIC to us.
                 if !followed && crate::proto::quic::peek(meta.payload).is_none() {
-                    if first {
+                    if flow.packets_up >= QUIC_LOOK_DATAGRAMS {
                         flow.naming = Naming::Done {
                             follow: Follow::Nothing,
                         };
@@ -341,7 +344,7 @@ impl<S: SignalSink> State<'_, S> {
                     return;
                 }
                 let state = self.quic_flows.entry(key).or_default();
-                let step = state.client_datagram(meta.payload, first, &mut self.quic_scratch);
+                let step = state.client_datagram(meta.payload, &mut self.quic_scratch);
                 if let quic::Step::Wait = step {
                     return;
                 }

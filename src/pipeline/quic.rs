@@ -11,6 +11,8 @@ use crate::proto::ProtoError;
 
 /// Client Initials that may fail to decrypt before the flow is given up.
 const MAX_FAILURES: u8 = 4;
+/// Client datagrams looked at in all: a ClientHello never needs more Initials than this.
+const MAX_DATAGRAMS: u16 = 32;
 
 #[derive(Default)]
 pub(super) struct QuicFlow {
@@ -20,12 +22,11 @@ pub(super) struct QuicFlow {
     dcid: Vec<u8>,
     assembler: CryptoAssembler,
     failures: u8,
+    datagrams: u16,
 }
 
 /// What one client datagram did for the flow.
 pub(super) enum Step {
-    /// Not QUIC at all (first datagram): stop looking.
-    NotQuic,
     /// More Initials needed.
     Wait,
     /// The client's hello, complete.
@@ -35,20 +36,14 @@ pub(super) enum Step {
 }
 
 impl QuicFlow {
-    /// One datagram the client sent. `first` says whether it is the flow's first one (a flow
-    /// that does not start with a QUIC long header is not followed).
-    pub(super) fn client_datagram(
-        &mut self,
-        datagram: &[u8],
-        first: bool,
-        scratch: &mut Vec<u8>,
-    ) -> Step {
+    /// One datagram the client sent.
+    pub(super) fn client_datagram(&mut self, datagram: &[u8], scratch: &mut Vec<u8>) -> Step {
+        self.datagrams += 1;
+        if self.datagrams > MAX_DATAGRAMS {
+            return Step::GiveUp;
+        }
         let Some(peek) = quic::peek(datagram) else {
-            return if first && self.version.is_none() {
-                Step::NotQuic
-            } else {
-                Step::Wait
-            };
+            return Step::Wait;
         };
         if !peek.has_client_hello_candidate() {
             return Step::Wait;

@@ -2,7 +2,7 @@
 //! (192.168.1.0/24, router, DNS and DHCP server at 192.168.1.1), seen on a switch's mirror
 //! port from 2026-11-24T08:55:00Z for about three hours.
 //!
-//! Five devices name themselves over DHCP and visit AI services and ordinary sites over TLS
+//! Six devices name themselves over DHCP and visit AI services and ordinary sites over TLS
 //! (IPv4 and IPv6) and plain HTTP, each after a DNS lookup. One flow to Copilot lost its
 //! handshake at the mirror port, so only the earlier DNS answer can name it. The README's
 //! quick start audits this file and a test checks the committed copy equals
@@ -212,6 +212,28 @@ pub fn office_lan_scenario() -> io::Result<Sample> {
         ]);
     lan.tls(&mut accounts, done + 2 * MS, &visit)?;
 
+    // 10:05 a sales laptop joins and uploads a document to Gemini over HTTP/3 (QUIC).
+    let mut sales = Device::new(
+        "sales-laptop",
+        [0x50, 0x7b, 0x9d, 0x11, 0x22, 0x06],
+        lan_ip(24),
+    )
+    .windows();
+    lan.join(&sales, t(70, 4))?;
+    let gemini_v4 = v4(142, 250, 74, 110);
+    let done = lan.lookup(
+        &mut sales,
+        t(70, 40),
+        "gemini.google.com",
+        TYPE_A,
+        &[],
+        &[gemini_v4],
+    )?;
+    let visit = TlsVisit::chrome("gemini.google.com", gemini_v4)
+        .path(12, 118)
+        .exchanges(&[(40, 236_000, 18_000), (24_000, 3_500, 61_000)]);
+    lan.quic(&mut sales, done + 2 * MS, &visit)?;
+
     // 09:50 design: Copilot. The mirror port dropped the flow's first packets, handshake and
     // ClientHello included; only the DNS answer just before it can name the server.
     let copilot = v4(13, 107, 5, 80);
@@ -270,7 +292,7 @@ mod tests {
         assert_eq!(first, second);
         assert_eq!(office_lan_sample(), first.pcapng);
         assert!(
-            first.pcapng.len() < 3_100_000,
+            first.pcapng.len() < 3_500_000,
             "{} bytes",
             first.pcapng.len()
         );
@@ -308,6 +330,9 @@ mod tests {
         flow("phone", "dhcp", "Annas-iPhone");
         flow("phone", "tls", "www.perplexity.ai");
         flow("printer", "http", "firmware.printer-vendor.example");
+        let quic = flow("sales-laptop", "quic", "gemini.google.com");
+        assert!((230_000..260_000).contains(&quic.payload_up), "{quic}");
+        assert!(quic.server.starts_with("142.250.74.110:443"), "{quic}");
         assert!(sample
             .flows
             .iter()
@@ -316,7 +341,7 @@ mod tests {
         let frames: usize = sample.flows.iter().map(|f| f.frames).sum();
         assert_eq!(
             sample.frames,
-            frames + 2 * 5,
+            frames + 2 * 6,
             "flows plus one ARP pair per device"
         );
     }
