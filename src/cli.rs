@@ -37,6 +37,41 @@ pub enum Command {
     Audit(AuditArgs),
     /// Print every name signal (TLS SNI, DNS, HTTP Host) found in capture files, one per line.
     Inspect(InspectArgs),
+    /// The signature catalogue: list it, check rule files, test a name or address against it.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the AI services the catalogue knows.
+    List {
+        /// Only services of this kind (chat, code, image, audio, video, api, writing, meeting,
+        /// search, hub, extension).
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Extra signature folders, as for `audit`.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Check rule files: syntax (file:line:column), ids, patterns, sources, conflicts.
+    /// Without DIR, the built-in catalogue.
+    Check { dir: Option<PathBuf> },
+    /// Which service and pattern a hostname or IP address matches, or why none does.
+    Test {
+        /// A hostname (`api.openai.com`) or an IP address.
+        target: String,
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -90,7 +125,55 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(args) => audit(args),
         Command::Inspect(args) => inspect_cmd(args),
+        Command::Rules(command) => rules_cmd(command),
     }
+}
+
+fn rules_cmd(command: RulesCommand) -> anyhow::Result<ExitCode> {
+    let load = |dirs: &[PathBuf]| Catalogue::load(dirs).map_err(|e| anyhow::anyhow!("{e}"));
+    match command {
+        RulesCommand::List {
+            kind,
+            format,
+            rules,
+        } => {
+            let catalogue = load(&rules)?;
+            if let Some(kind) = &kind {
+                if !catalogue.services.iter().any(|s| s.kind.as_str() == kind) {
+                    anyhow::bail!("no service of kind `{kind}`");
+                }
+            }
+            let services: Vec<_> = catalogue
+                .services
+                .iter()
+                .filter(|s| kind.as_deref().is_none_or(|k| s.kind.as_str() == k))
+                .collect();
+            emit(None, |out| match format {
+                ListFormat::Table => report::catalogue::write_table(&services, out),
+                ListFormat::Json => report::catalogue::write_json(&services, out),
+            })?;
+        }
+        RulesCommand::Check { dir } => {
+            let summary = match &dir {
+                Some(dir) => Catalogue::check_dir(dir),
+                None => Catalogue::check_embedded(),
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let what = dir
+                .as_deref()
+                .map_or("built-in rules".to_string(), |d| d.display().to_string());
+            println!("{what}: ok: {summary}");
+        }
+        RulesCommand::Test { target, rules } => {
+            let catalogue = load(&rules)?;
+            // Both explanations escape control characters in what they print.
+            match target.parse::<std::net::IpAddr>() {
+                Ok(ip) => println!("{}", catalogue.explain_ip(ip)),
+                Err(_) => println!("{}", catalogue.explain_host(&target)),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs every input through the pipeline; returns the per-input record, the warnings, and

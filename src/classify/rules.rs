@@ -57,6 +57,14 @@
 //! `cidrs` hold published ingress ranges (where clients connect to), e.g. `160.79.104.0/23`; the
 //! longest matching prefix wins. IPv4 ranges also match IPv4-mapped IPv6 addresses.
 //!
+//! # Explaining and checking
+//!
+//! [`Catalogue::explain_host`] and [`Catalogue::explain_ip`] say which rule a name or address
+//! hits, or why none does (not a host name, shared infrastructure, look-alike of a catalogue
+//! name, or simply unknown); they back `shadowai rules test`. [`Catalogue::check_dir`] checks a
+//! folder of rule files on their own and [`Catalogue::check_embedded`] the compiled-in ones;
+//! they back `shadowai rules check`.
+//!
 //! # File format
 //!
 //! ```yaml
@@ -90,7 +98,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::{MessageFormatter, Spanned};
 
-use super::matcher::{Cidr, CidrIndex, HostIndex, Pattern, RuleRef};
+use super::matcher::{Cidr, CidrIndex, HostIndex, Pattern, PatternForm, RuleRef, MAX_NAME_LEN};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
@@ -376,6 +384,82 @@ pub struct IpMatch<'a> {
     pub rule: &'a CidrRule,
 }
 
+/// Why a host name does or does not match, for `shadowai rules test NAME`
+/// ([`Catalogue::explain_host`]). `Display` gives one line for people, with control characters
+/// escaped.
+#[derive(Debug, Clone)]
+pub struct HostExplanation<'a> {
+    /// The name as compared: ASCII lower case, one trailing dot removed.
+    pub name: String,
+    pub verdict: HostVerdict<'a>,
+}
+
+/// The outcome of [`Catalogue::explain_host`].
+#[derive(Debug, Clone)]
+pub enum HostVerdict<'a> {
+    /// The most specific matching pattern, and which of the three forms it has.
+    Matched {
+        hit: HostMatch<'a>,
+        form: PatternForm,
+    },
+    /// Nothing matched, and the name could not be a host name anyway (the reason says why).
+    NotAHostName(&'static str),
+    /// Nothing matched, and the name is (or is below) an entry of [`SHARED_INFRASTRUCTURE`]:
+    /// such names are never a signature on their own.
+    SharedInfrastructure { entry: &'static str },
+    /// Nothing matched, but the name contains a catalogue name that ends on a label boundary
+    /// without being a whole-label suffix (`notopenai.com`, `openai.com.example.net`). A hint
+    /// for people, not a finding.
+    LookAlike {
+        service: &'a Service,
+        pattern: &'a str,
+    },
+    /// No pattern matches.
+    NoMatch,
+}
+
+/// Why an address does or does not match, for `shadowai rules test IP`
+/// ([`Catalogue::explain_ip`]).
+#[derive(Debug, Clone)]
+pub struct IpExplanation<'a> {
+    pub ip: IpAddr,
+    pub verdict: IpVerdict<'a>,
+}
+
+/// The outcome of [`Catalogue::explain_ip`].
+#[derive(Debug, Clone)]
+pub enum IpVerdict<'a> {
+    /// The most specific published range containing the address.
+    Matched(IpMatch<'a>),
+    /// Nothing matched, and the address is not a public unicast one (the reason says which
+    /// kind), so it can never be an AI service's address.
+    NotPublic(&'static str),
+    /// No published range contains the address.
+    NoMatch,
+}
+
+/// What [`Catalogue::check_dir`] found in a folder of rule files that loaded without error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CheckSummary {
+    /// Rule files (`*.yaml`, `*.yml`) read.
+    pub files: usize,
+    pub services: usize,
+    /// Host patterns over all services.
+    pub hosts: usize,
+    /// Address ranges over all services.
+    pub cidrs: usize,
+}
+
+impl fmt::Display for CheckSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} files, {} services, {} host patterns, {} cidrs",
+            self.files, self.services, self.hosts, self.cidrs
+        )
+    }
+}
+
 /// Why the catalogue could not be loaded: the first problem found, with its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleError {
@@ -529,6 +613,265 @@ impl Catalogue {
     /// Number of host patterns over all services.
     pub fn host_pattern_count(&self) -> usize {
         self.hosts.len()
+    }
+
+    /// Explains how `host` is classified: the matching service and pattern, or why nothing
+    /// matches. Meant for `shadowai rules test NAME`; it scans the catalogue for look-alikes,
+    /// so it is not for the per-packet path (use [`Catalogue::match_host`] there).
+    pub fn explain_host(&self, host: &str) -> HostExplanation<'_> {
+        let trimmed = host.strip_suffix('.').unwrap_or(host);
+        let name = trimmed.to_ascii_lowercase();
+        let verdict = match self.match_host(host) {
+            Some(hit) => HostVerdict::Matched {
+                form: PatternForm::of(hit.pattern),
+                hit,
+            },
+            None => {
+                if let Some(why) = not_a_host_name(&name) {
+                    HostVerdict::NotAHostName(why)
+                } else if let Some(entry) = shared_entry_for(&name) {
+                    HostVerdict::SharedInfrastructure { entry }
+                } else if let Some((service, pattern)) = self.look_alike_of(&name) {
+                    HostVerdict::LookAlike { service, pattern }
+                } else {
+                    HostVerdict::NoMatch
+                }
+            }
+        };
+        HostExplanation { name, verdict }
+    }
+
+    /// Explains how `ip` is classified: the matching service and range, or why nothing
+    /// matches. Meant for `shadowai rules test IP`.
+    pub fn explain_ip(&self, ip: IpAddr) -> IpExplanation<'_> {
+        let verdict = match self.match_ip(ip) {
+            Some(hit) => IpVerdict::Matched(hit),
+            None => match not_public(ip) {
+                Some(kind) => IpVerdict::NotPublic(kind),
+                None => IpVerdict::NoMatch,
+            },
+        };
+        IpExplanation { ip, verdict }
+    }
+
+    /// Checks a folder of rule files on their own, without the embedded ones (for
+    /// `shadowai rules check DIR`): every `*.yaml` / `*.yml` file in it must load, ids and
+    /// patterns must be unique among them. A folder without rule files is an error, so a
+    /// mistyped path does not pass. Whether the folder also fits together with the embedded
+    /// files is what [`Catalogue::load`] checks.
+    pub fn check_dir(dir: &Path) -> Result<CheckSummary, RuleError> {
+        let mut files = Vec::new();
+        for (_, path) in rule_files_in(dir)? {
+            let display = path.display().to_string();
+            let text = read_rule_file(&path, &display)?;
+            files.push((display, text));
+        }
+        if files.is_empty() {
+            return Err(RuleError::new(
+                &dir.display().to_string(),
+                None,
+                None,
+                "no rule files (*.yaml, *.yml) in this directory".to_owned(),
+            ));
+        }
+        let catalogue = Catalogue::from_sources(&files)?;
+        Ok(catalogue.summary(files.len()))
+    }
+
+    /// The same check for the files compiled into the binary (`shadowai rules check` without
+    /// a directory).
+    pub fn check_embedded() -> Result<CheckSummary, RuleError> {
+        let catalogue = Catalogue::embedded()?;
+        Ok(catalogue.summary(embedded_files().len()))
+    }
+
+    fn summary(&self, files: usize) -> CheckSummary {
+        CheckSummary {
+            files,
+            services: self.services.len(),
+            hosts: self.services.iter().map(|s| s.hosts.len()).sum(),
+            cidrs: self.services.iter().map(|s| s.cidrs.len()).sum(),
+        }
+    }
+
+    /// The longest exact or wildcard pattern name that `name` contains ending on a label
+    /// boundary, when the label before its top-level domain has at least four characters
+    /// (shorter ones such as `x.ai` end too many unrelated names to be a useful hint).
+    fn look_alike_of(&self, name: &str) -> Option<(&Service, &str)> {
+        let mut best: Option<(&Service, &str, usize)> = None;
+        for service in &self.services {
+            for rule in &service.hosts {
+                if PatternForm::of(&rule.pattern) == PatternForm::Templated {
+                    continue;
+                }
+                let wanted = rule.pattern.trim_start_matches("*.");
+                let domain_label = wanted.rsplit('.').nth(1).unwrap_or("");
+                if domain_label.len() < 4 || best.is_some_and(|(_, _, len)| len >= wanted.len()) {
+                    continue;
+                }
+                let ends_on_boundary = name.match_indices(wanted).any(|(at, _)| {
+                    let end = at.saturating_add(wanted.len());
+                    name.as_bytes().get(end).is_none_or(|b| *b == b'.')
+                });
+                if ends_on_boundary {
+                    best = Some((service, rule.pattern.as_str(), wanted.len()));
+                }
+            }
+        }
+        best.map(|(service, pattern, _)| (service, pattern))
+    }
+}
+
+/// Why `name` (lower case, no trailing dot) cannot be a host name, if it cannot.
+fn not_a_host_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("empty name");
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Some("longer than 253 characters");
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Some("an empty label (two dots in a row, or a leading dot)");
+        }
+        if label.len() > 63 {
+            return Some("a label is longer than 63 characters");
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Some("characters other than letters, digits, `-`, `_` and `.`");
+        }
+    }
+    None
+}
+
+/// The most specific entry of [`SHARED_INFRASTRUCTURE`] that `name` is or lies below.
+fn shared_entry_for(name: &str) -> Option<&'static str> {
+    SHARED_INFRASTRUCTURE
+        .iter()
+        .copied()
+        .filter(|entry| {
+            name == *entry
+                || name
+                    .strip_suffix(entry)
+                    .is_some_and(|head| head.ends_with('.'))
+        })
+        .max_by_key(|entry| entry.len())
+}
+
+/// What kind of non-public address `ip` is, if it is one (IPv4-mapped IPv6 as IPv4).
+fn not_public(ip: IpAddr) -> Option<&'static str> {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_unspecified() {
+                Some("the unspecified address")
+            } else if v4.is_loopback() {
+                Some("a loopback address")
+            } else if v4.is_private() {
+                Some("a private (RFC 1918) address")
+            } else if a == 100 && (64..128).contains(&b) {
+                Some("a carrier-grade NAT (RFC 6598) address")
+            } else if v4.is_link_local() {
+                Some("a link-local address")
+            } else if v4.is_multicast() || v4.is_broadcast() {
+                Some("a multicast or broadcast address")
+            } else if v4.is_documentation() {
+                Some("a documentation (RFC 5737) address")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            let [first, second, ..] = v6.segments();
+            if v6.is_unspecified() {
+                Some("the unspecified address")
+            } else if v6.is_loopback() {
+                Some("a loopback address")
+            } else if v6.is_unique_local() {
+                Some("a unique local (fc00::/7) address")
+            } else if v6.is_unicast_link_local() {
+                Some("a link-local address")
+            } else if v6.is_multicast() {
+                Some("a multicast address")
+            } else if first == 0x2001 && second == 0x0db8 {
+                Some("a documentation (2001:db8::/32) address")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+impl fmt::Display for HostExplanation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, &self.name)?;
+        f.write_str(": ")?;
+        match &self.verdict {
+            HostVerdict::Matched { hit, form } => {
+                let place = Origin {
+                    file: hit.service.file.clone(),
+                    line: hit.rule.line,
+                };
+                write!(
+                    f,
+                    "{} (`{}`, {}), {form} pattern `{}` from {place}, {}; source: ",
+                    hit.service.name,
+                    hit.service.id,
+                    hit.service.kind,
+                    hit.pattern,
+                    hit.rule.confidence,
+                )?;
+                write_escaped(f, &hit.rule.source)
+            }
+            HostVerdict::NotAHostName(why) => {
+                write!(f, "no pattern matches; not a host name ({why})")
+            }
+            HostVerdict::SharedInfrastructure { entry } => write!(
+                f,
+                "no pattern matches; a shared-infrastructure host (`{entry}`): \
+                 never a signature on its own"
+            ),
+            HostVerdict::LookAlike { service, pattern } => write!(
+                f,
+                "no pattern matches; look-alike of `{pattern}` ({}), which matches only on \
+                 whole labels",
+                service.name
+            ),
+            HostVerdict::NoMatch => f.write_str("no pattern matches"),
+        }
+    }
+}
+
+impl fmt::Display for IpExplanation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.ip)?;
+        match &self.verdict {
+            IpVerdict::Matched(hit) => {
+                let place = Origin {
+                    file: hit.service.file.clone(),
+                    line: hit.rule.line,
+                };
+                write!(
+                    f,
+                    "{} (`{}`, {}), range {} from {place}; source: ",
+                    hit.service.name, hit.service.id, hit.service.kind, hit.cidr
+                )?;
+                write_escaped(f, &hit.rule.source)
+            }
+            IpVerdict::NotPublic(kind) => {
+                write!(f, "no range matches; {kind}, never an AI service's address")
+            }
+            IpVerdict::NoMatch => f.write_str(
+                "no range matches (few AI services publish address ranges; most are found by name)",
+            ),
+        }
     }
 }
 
@@ -913,6 +1256,16 @@ mod tests {
         catalogue.match_host(host).map(|m| m.service.id.clone())
     }
 
+    /// A name a pattern matches: the wildcard's own name, `+` labels filled in.
+    fn example_name(pattern: &str) -> String {
+        pattern
+            .trim_start_matches("*.")
+            .split('.')
+            .map(|label| if label == "+" { "example-1" } else { label })
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
     fn one(text: &str) -> Result<Catalogue, RuleError> {
         Catalogue::from_sources(&[("test.yaml".to_owned(), text.to_owned())])
     }
@@ -944,10 +1297,16 @@ services:
             );
         }
         assert!(
-            catalogue.services.len() >= 40,
+            catalogue.services.len() >= 150,
             "only {} services",
             catalogue.services.len()
         );
+        let extensions = catalogue
+            .services
+            .iter()
+            .filter(|s| s.kind == Kind::Extension)
+            .count();
+        assert!(extensions >= 20, "only {extensions} browser extensions");
         let names: Vec<&str> = embedded_files().iter().map(|(name, _)| *name).collect();
         let mut sorted = names.clone();
         sorted.sort_unstable();
@@ -982,6 +1341,13 @@ services:
                 );
                 assert!(host.line.is_some());
                 assert!(patterns.insert(host.pattern.as_str()), "{}", host.pattern);
+                let parsed = Pattern::parse(&host.pattern).unwrap();
+                assert_eq!(parsed.to_string(), host.pattern, "stored in canonical form");
+                assert!(
+                    !SHARED_INFRASTRUCTURE.contains(&parsed.fixed_start()),
+                    "{} is shared infrastructure",
+                    host.pattern
+                );
             }
             for range in &service.cidrs {
                 assert!(!range.source.trim().is_empty());
@@ -1005,7 +1371,8 @@ services:
         let catalogue = embedded();
         for service in &catalogue.services {
             for host in &service.hosts {
-                let name = host.pattern.trim_start_matches("*.");
+                let name = example_name(&host.pattern);
+                let name = name.as_str();
                 let hit = catalogue
                     .match_host(name)
                     .unwrap_or_else(|| panic!("{name} does not match"));
@@ -1030,6 +1397,14 @@ services:
                         None,
                         "{look_alike} matched"
                     );
+                }
+                // An extra label in front is a different name for exact and templated
+                // patterns (a wildcard on a parent may still claim it).
+                if !host.pattern.starts_with("*.") {
+                    let deeper = format!("x.{name}");
+                    if let Some(other) = catalogue.match_host(&deeper) {
+                        assert_ne!(other.pattern, host.pattern, "{deeper}");
+                    }
                 }
                 // Gluing text to the front must not match this pattern; a wildcard on a
                 // parent (`*.qwen.ai` for `notchat.qwen.ai`) legitimately may.
@@ -1147,7 +1522,7 @@ services:
             "x.webpubsub.azure.com",
             "example.blob.core.windows.net",
             "s3.amazonaws.com",
-            "bedrock-runtime.us-east-1.amazonaws.com",
+            "sts.us-east-1.amazonaws.com",
             "apple-relay.cloudflare.com",
             "apple-relay.apple.com",
             "pplx-res.cloudinary.com",
@@ -1527,5 +1902,428 @@ services:
         let missing = dir.0.join("does-not-exist");
         let e = Catalogue::load(&[missing]).unwrap_err();
         assert!(e.message.contains("cannot read rules directory"), "{e}");
+    }
+
+    #[test]
+    fn templated_hosts_match_real_names_only() {
+        let catalogue = embedded();
+        for (host, want, pattern) in [
+            (
+                "bedrock-runtime.us-east-1.amazonaws.com",
+                "aws-bedrock",
+                "bedrock-runtime.+.amazonaws.com",
+            ),
+            (
+                "bedrock-runtime.eu-central-1.amazonaws.com",
+                "aws-bedrock",
+                "bedrock-runtime.+.amazonaws.com",
+            ),
+            (
+                "bedrock.ap-southeast-2.amazonaws.com",
+                "aws-bedrock",
+                "bedrock.+.amazonaws.com",
+            ),
+            (
+                "bedrock-fips.us-gov-west-1.amazonaws.com",
+                "aws-bedrock",
+                "bedrock-fips.+.amazonaws.com",
+            ),
+            (
+                "Bedrock-Agent-Runtime.EU-WEST-3.amazonaws.com.",
+                "aws-bedrock",
+                "bedrock-agent-runtime.+.amazonaws.com",
+            ),
+            (
+                "q.us-west-2.amazonaws.com",
+                "amazon-q-developer",
+                "q.+.amazonaws.com",
+            ),
+            (
+                "q.us-east-1.amazonaws.com",
+                "amazon-q-developer",
+                "q.us-east-1.amazonaws.com",
+            ),
+            (
+                "copilot-api.acme.ghe.com",
+                "github-copilot-ghe",
+                "copilot-api.+.ghe.com",
+            ),
+            (
+                "copilot-proxy.acme-eu.ghe.com",
+                "github-copilot-ghe",
+                "copilot-proxy.+.ghe.com",
+            ),
+            (
+                "aws-external-anthropic.us-east-1.api.aws",
+                "anthropic-api",
+                "aws-external-anthropic.+.api.aws",
+            ),
+            (
+                "us-central1-aiplatform.googleapis.com",
+                "google-vertex-ai",
+                "us-central1-aiplatform.googleapis.com",
+            ),
+            (
+                "europe-west4-aiplatform.googleapis.com",
+                "google-vertex-ai",
+                "europe-west4-aiplatform.googleapis.com",
+            ),
+            (
+                "aiplatform.googleapis.com",
+                "google-vertex-ai",
+                "aiplatform.googleapis.com",
+            ),
+            (
+                "myres.openai.azure.com",
+                "microsoft-azure-openai",
+                "*.openai.azure.com",
+            ),
+        ] {
+            let hit = catalogue
+                .match_host(host)
+                .unwrap_or_else(|| panic!("{host} does not match"));
+            assert_eq!(
+                (hit.service.id.as_str(), hit.pattern),
+                (want, pattern),
+                "{host}"
+            );
+        }
+        for host in [
+            // Look-alikes of the templates.
+            "bedrock-runtime.us-east-1.amazonaws.com.evil.test",
+            "x.bedrock-runtime.us-east-1.amazonaws.com",
+            "bedrock-runtime.amazonaws.com",
+            "bedrock-runtime.us-east-1.a.amazonaws.com",
+            "notbedrock-runtime.us-east-1.amazonaws.com",
+            "bedrock-runtime.us-east-1.amazonaws.co",
+            "q.amazonaws.com",
+            "copilot-api.ghe.com",
+            "x.copilot-api.acme.ghe.com",
+            "aws-external-anthropic.api.aws",
+            "x.us-central1-aiplatform.googleapis.com",
+            "us-central1-aiplatform.googleapis.com.evil.test",
+            // The rest of AWS, Google APIs and GitHub Enterprise stays unmatched.
+            "amazonaws.com",
+            "s3.us-east-1.amazonaws.com",
+            "ec2.eu-central-1.amazonaws.com",
+            "sts.amazonaws.com",
+            "runtime.sagemaker.us-east-1.amazonaws.com",
+            "acme.ghe.com",
+            "api.acme.ghe.com",
+            "ghe.com",
+            "storage.googleapis.com",
+            "us-central1-run.googleapis.com",
+            "europe-west99-aiplatform.googleapis.com",
+            "myapp.webpubsub.azure.com",
+            "runtime.us-east-1.api.aws",
+        ] {
+            assert_eq!(matched_id(&catalogue, host), None, "{host} must not match");
+        }
+    }
+
+    #[test]
+    fn look_alikes_never_match() {
+        let catalogue = embedded();
+        for host in [
+            "notopenai.com",
+            "openai.com.example.net",
+            "chatgpt.com.evil.test",
+            "chatgpt.co",
+            "claude.ai.evil.test",
+            "notclaude.ai",
+            "gemini.google.com.evil.test",
+            "api.openai.com-evil.test",
+            "githubcopilot.com.evil.test",
+            "extensions.aitopia.ai.evil.test",
+            "chathub.gg.example.net",
+        ] {
+            assert_eq!(matched_id(&catalogue, host), None, "{host} must not match");
+        }
+    }
+
+    #[test]
+    fn templated_patterns_on_shared_names_are_refused() {
+        for bad in [
+            "'+.amazonaws.com'",
+            "'+.+.googleapis.com'",
+            "'+.ghe.com'",
+            "'+.s3.amazonaws.com'",
+            "'+.webpubsub.azure.com'",
+        ] {
+            let e =
+                error_of(&MINIMAL.replace("pattern: chat.example.com", &format!("pattern: {bad}")));
+            assert!(e.message.contains("shared, non-AI"), "{bad}: {e}");
+            assert_eq!((e.line, e.column), (Some(10), Some(18)), "{bad}: {e}");
+        }
+        for bad in [
+            "'+-aiplatform.googleapis.com'",
+            "'*.+.example.com'",
+            "bedrock.+.com",
+        ] {
+            let e =
+                error_of(&MINIMAL.replace("pattern: chat.example.com", &format!("pattern: {bad}")));
+            assert!(e.message.contains("invalid host pattern"), "{bad}: {e}");
+        }
+        let ok = one(&MINIMAL.replace(
+            "pattern: chat.example.com",
+            "pattern: Bedrock.+.AmazonAWS.com.",
+        ))
+        .unwrap();
+        let service = ok.service("example-chat").unwrap();
+        assert_eq!(service.hosts[0].pattern, "bedrock.+.amazonaws.com");
+        assert!(ok.match_host("bedrock.us-east-1.amazonaws.com").is_some());
+        assert!(ok.match_host("s3.us-east-1.amazonaws.com").is_none());
+    }
+
+    #[test]
+    fn explain_host_gives_the_rule_or_the_reason() {
+        let catalogue = embedded();
+        let e = catalogue.explain_host("API.OpenAI.com.");
+        assert_eq!(e.name, "api.openai.com");
+        match &e.verdict {
+            HostVerdict::Matched { hit, form } => {
+                assert_eq!(hit.service.id, "openai-api");
+                assert_eq!(*form, PatternForm::Exact);
+            }
+            other => panic!("{other:?}"),
+        }
+        let text = e.to_string();
+        assert!(
+            text.starts_with("api.openai.com: OpenAI API (`openai-api`, api), exact pattern `api.openai.com` from rules/openai.yaml:"),
+            "{text}"
+        );
+        assert!(text.contains("source: "), "{text}");
+
+        let e = catalogue.explain_host("bedrock-runtime.us-east-1.amazonaws.com");
+        assert!(
+            matches!(&e.verdict, HostVerdict::Matched { hit, form: PatternForm::Templated }
+                if hit.pattern == "bedrock-runtime.+.amazonaws.com"),
+            "{e}"
+        );
+        let e = catalogue.explain_host("www.chatgpt.com");
+        assert!(
+            matches!(
+                &e.verdict,
+                HostVerdict::Matched {
+                    form: PatternForm::Wildcard,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+
+        let e = catalogue.explain_host("fonts.googleapis.com");
+        assert!(
+            matches!(
+                e.verdict,
+                HostVerdict::SharedInfrastructure {
+                    entry: "googleapis.com"
+                }
+            ),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains(
+                "a shared-infrastructure host (`googleapis.com`): never a signature on its own"
+            ),
+            "{e}"
+        );
+        let e = catalogue.explain_host("acct.blob.core.windows.net");
+        assert!(
+            matches!(
+                e.verdict,
+                HostVerdict::SharedInfrastructure {
+                    entry: "blob.core.windows.net"
+                }
+            ),
+            "{e}"
+        );
+        let e = catalogue.explain_host("github.com");
+        assert!(
+            matches!(
+                e.verdict,
+                HostVerdict::SharedInfrastructure {
+                    entry: "github.com"
+                }
+            ),
+            "{e}"
+        );
+
+        for (host, want_service, want_pattern) in [
+            ("notopenai.com", "openai-chatgpt", "*.openai.com"),
+            ("openai.com.example.net", "openai-chatgpt", "*.openai.com"),
+            ("chatgpt.com.evil.test", "openai-chatgpt", "chatgpt.com"),
+            ("api.openai.com.evil.test", "openai-api", "api.openai.com"),
+        ] {
+            let e = catalogue.explain_host(host);
+            match &e.verdict {
+                HostVerdict::LookAlike { service, pattern } => {
+                    assert_eq!(
+                        (service.id.as_str(), *pattern),
+                        (want_service, want_pattern)
+                    );
+                }
+                other => panic!("{host}: {other:?}"),
+            }
+            assert!(e.to_string().contains("look-alike of"), "{e}");
+        }
+        // Short names such as `c.ai` are no hint: they end too many unrelated names.
+        for host in ["magic.ai", "example.org", "openai.community.example"] {
+            let e = catalogue.explain_host(host);
+            assert!(matches!(e.verdict, HostVerdict::NoMatch), "{host}: {e}");
+            assert_eq!(e.to_string(), format!("{host}: no pattern matches"));
+        }
+
+        for (host, why) in [
+            ("", "empty name"),
+            (".", "empty name"),
+            (
+                "a..b.com",
+                "an empty label (two dots in a row, or a leading dot)",
+            ),
+            (
+                "bad name.com",
+                "characters other than letters, digits, `-`, `_` and `.`",
+            ),
+        ] {
+            let e = catalogue.explain_host(host);
+            assert!(
+                matches!(e.verdict, HostVerdict::NotAHostName(reason) if reason == why),
+                "{host:?}: {e}"
+            );
+        }
+        let long = format!("{}.com", "a".repeat(260));
+        assert!(matches!(
+            catalogue.explain_host(&long).verdict,
+            HostVerdict::NotAHostName("longer than 253 characters")
+        ));
+        let e = catalogue.explain_host("evil\n\u{1b}[31m.com");
+        let text = e.to_string();
+        assert!(!text.contains('\n') && !text.contains('\u{1b}'), "{text:?}");
+        // A malformed name below an AI name still matches, as in a capture.
+        assert!(matches!(
+            catalogue.explain_host("ü.openai.com").verdict,
+            HostVerdict::Matched { .. }
+        ));
+    }
+
+    #[test]
+    fn explain_ip_gives_the_range_or_the_reason() {
+        let catalogue = embedded();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for address in ["160.79.104.1", "::ffff:160.79.105.2", "2607:6bc0::7"] {
+            let e = catalogue.explain_ip(ip(address));
+            match &e.verdict {
+                IpVerdict::Matched(hit) => assert_eq!(hit.service.id, "anthropic-api"),
+                other => panic!("{address}: {other:?}"),
+            }
+            assert!(
+                e.to_string()
+                    .contains("Anthropic API (`anthropic-api`, api), range "),
+                "{e}"
+            );
+        }
+        for (address, kind) in [
+            ("10.1.2.3", "a private (RFC 1918) address"),
+            ("192.168.0.10", "a private (RFC 1918) address"),
+            ("::ffff:172.16.0.1", "a private (RFC 1918) address"),
+            ("127.0.0.1", "a loopback address"),
+            ("100.64.0.1", "a carrier-grade NAT (RFC 6598) address"),
+            ("169.254.1.1", "a link-local address"),
+            ("224.0.0.251", "a multicast or broadcast address"),
+            ("255.255.255.255", "a multicast or broadcast address"),
+            ("192.0.2.1", "a documentation (RFC 5737) address"),
+            ("0.0.0.0", "the unspecified address"),
+            ("::1", "a loopback address"),
+            ("::", "the unspecified address"),
+            ("fd12:3456::1", "a unique local (fc00::/7) address"),
+            ("fe80::1", "a link-local address"),
+            ("ff02::fb", "a multicast address"),
+            ("2001:db8::1", "a documentation (2001:db8::/32) address"),
+        ] {
+            let e = catalogue.explain_ip(ip(address));
+            assert!(
+                matches!(e.verdict, IpVerdict::NotPublic(k) if k == kind),
+                "{address}: {e}"
+            );
+            assert!(
+                e.to_string().contains("never an AI service's address"),
+                "{e}"
+            );
+        }
+        for address in ["8.8.8.8", "100.128.0.1", "2606:4700::1"] {
+            let e = catalogue.explain_ip(ip(address));
+            assert!(matches!(e.verdict, IpVerdict::NoMatch), "{address}: {e}");
+            assert!(e
+                .to_string()
+                .starts_with(&format!("{address}: no range matches")));
+        }
+    }
+
+    #[test]
+    fn check_dir_validates_a_folder_on_its_own() {
+        let dir = TempDir::new("check");
+        std::fs::write(dir.0.join("a.yaml"), MINIMAL).unwrap();
+        std::fs::write(dir.0.join("b.yml"), WITH_CIDRS).unwrap();
+        std::fs::write(dir.0.join("notes.txt"), "not yaml: [").unwrap();
+        let summary = Catalogue::check_dir(&dir.0).unwrap();
+        assert_eq!(
+            summary,
+            CheckSummary {
+                files: 2,
+                services: 3,
+                hosts: 1,
+                cidrs: 3
+            }
+        );
+        assert_eq!(
+            summary.to_string(),
+            "2 files, 3 services, 1 host patterns, 3 cidrs"
+        );
+
+        // On its own: a name the embedded catalogue also has is fine here...
+        let clash = MINIMAL.replace("chat.example.com", "api.openai.com");
+        std::fs::write(dir.0.join("a.yaml"), &clash).unwrap();
+        assert!(Catalogue::check_dir(&dir.0).is_ok());
+        // ...while loading it next to the embedded files refuses it.
+        let e = Catalogue::load(std::slice::from_ref(&dir.0)).unwrap_err();
+        assert!(
+            e.message
+                .contains("already claimed by service `openai-api`"),
+            "{e}"
+        );
+
+        // A conflict between the folder's own files, with file and line.
+        std::fs::write(dir.0.join("c.yaml"), MINIMAL).unwrap();
+        let e = Catalogue::check_dir(&dir.0).unwrap_err();
+        assert!(e.file.ends_with("c.yaml"), "{e}");
+        assert_eq!(e.line, Some(2));
+        assert!(
+            e.message.contains("duplicate service id `example-chat`"),
+            "{e}"
+        );
+        std::fs::remove_file(dir.0.join("c.yaml")).unwrap();
+
+        std::fs::write(dir.0.join("zz.yaml"), "services:\n  - id: [\n").unwrap();
+        let e = Catalogue::check_dir(&dir.0).unwrap_err();
+        assert!(e.file.ends_with("zz.yaml") && e.line.is_some(), "{e}");
+
+        let empty = TempDir::new("check-empty");
+        std::fs::write(empty.0.join("README"), "no rules here").unwrap();
+        let e = Catalogue::check_dir(&empty.0).unwrap_err();
+        assert!(e.message.contains("no rule files"), "{e}");
+        let e = Catalogue::check_dir(&empty.0.join("missing")).unwrap_err();
+        assert!(e.message.contains("cannot read rules directory"), "{e}");
+    }
+
+    #[test]
+    fn check_of_the_shipped_folder_equals_the_embedded_check() {
+        let built_in = Catalogue::check_embedded().unwrap();
+        let shipped =
+            Catalogue::check_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
+        assert_eq!(shipped, built_in);
+        assert_eq!(built_in.files, embedded_files().len());
+        assert!(built_in.services >= 150, "{built_in}");
+        assert_eq!(built_in.hosts, embedded().host_pattern_count());
     }
 }
