@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::capture::file::{CaptureError, FileSource};
 use crate::capture::RawPacket;
+use crate::classify::devices::{DeviceTable, NameSource};
 use crate::classify::dnsmap::DnsMap;
 use crate::classify::findings::Aggregates;
 use crate::classify::policy::Policy;
@@ -26,6 +27,8 @@ use crate::proto::{dns, http, http2, tls, ProtoError};
 mod quic;
 
 const DNS_PORT: u16 = 53;
+const MDNS_PORT: u16 = 5353;
+const LLMNR_PORT: u16 = 5355;
 const SSDP_PORT: u16 = 1900;
 /// Bytes of a DNS-over-TCP or h2c stream kept per direction while a message completes.
 const APP_STREAM_MAX: usize = 64 * 1024;
@@ -144,6 +147,26 @@ impl AppStream {
     }
 }
 
+/// The protocols that share the DNS message format, each with its own signal kinds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DnsFamily {
+    Dns,
+    /// DNS found in another protocol's body (DNS over cleartext HTTP/2).
+    DnsInBody,
+    Mdns,
+    Llmnr,
+}
+
+impl DnsFamily {
+    fn kinds(self) -> (&'static str, &'static str) {
+        match self {
+            DnsFamily::Dns | DnsFamily::DnsInBody => ("dns_query", "dns_answer"),
+            DnsFamily::Mdns => ("mdns_query", "mdns_answer"),
+            DnsFamily::Llmnr => ("llmnr_query", "llmnr_answer"),
+        }
+    }
+}
+
 /// Which message protocol an `AppStream` carries.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum AppKind {
@@ -161,6 +184,7 @@ struct State<'c, S: SignalSink> {
     policy: &'c Policy,
     flows: FlowTable,
     dns: DnsMap,
+    devices: DeviceTable,
     /// Keyed by (sender, receiver).
     app_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
     /// UDP flows being followed through their QUIC Initials, keyed by (client, server).
@@ -180,6 +204,8 @@ struct State<'c, S: SignalSink> {
 /// What a run produced, handed to the report.
 pub struct Outcome {
     pub aggregates: Aggregates,
+    /// Names and addresses the devices announced.
+    pub devices: DeviceTable,
     pub stats: Stats,
     pub first_ts: Option<u64>,
     pub last_ts: Option<u64>,
@@ -210,6 +236,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
                 policy,
                 flows: FlowTable::new(max_flows),
                 dns: DnsMap::default(),
+                devices: DeviceTable::default(),
                 app_streams: HashMap::default(),
                 quic_flows: HashMap::default(),
                 quic_scratch: Vec::new(),
@@ -281,6 +308,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
         state.stats.flows_evicted_by_cap = state.flows.evicted_by_cap;
         let outcome = Outcome {
             aggregates: state.agg,
+            devices: state.devices,
             stats: state.stats,
             first_ts: state.first_ts,
             last_ts: state.last_ts,
@@ -324,7 +352,13 @@ impl<S: SignalSink> State<'_, S> {
         }
         let is_dns = meta.src_port == DNS_PORT || meta.dst_port == DNS_PORT;
         match meta.transport {
-            Transport::Udp if is_dns => self.dns_message(meta, meta.payload, false),
+            Transport::Udp if is_dns => self.dns_message(meta, meta.payload, DnsFamily::Dns),
+            Transport::Udp if meta.src_port == MDNS_PORT || meta.dst_port == MDNS_PORT => {
+                self.dns_message(meta, meta.payload, DnsFamily::Mdns)
+            }
+            Transport::Udp if meta.src_port == LLMNR_PORT || meta.dst_port == LLMNR_PORT => {
+                self.dns_message(meta, meta.payload, DnsFamily::Llmnr)
+            }
             Transport::Udp if meta.dst_port == SSDP_PORT => {
                 if let Ok(head) = http::parse_request_head(meta.payload) {
                     emit_http(&mut self.sink, self.frame, meta, &head, &mut self.text);
@@ -400,7 +434,7 @@ impl<S: SignalSink> State<'_, S> {
             AppKind::DnsOverTcp => {
                 let (messages, used) = dns::tcp_messages(&stream.buf);
                 for message in messages {
-                    self.dns_message(meta, message, false);
+                    self.dns_message(meta, message, DnsFamily::Dns);
                 }
                 used
             }
@@ -445,21 +479,22 @@ impl<S: SignalSink> State<'_, S> {
             }
             if frame.ends_stream() {
                 let (_, body) = stream.h2_bodies.swap_remove(slot);
-                self.dns_message(meta, &body, true);
+                self.dns_message(meta, &body, DnsFamily::DnsInBody);
             }
         }
     }
 
-    /// One DNS message. `strict` (a body found inside another protocol) accepts it only when
-    /// every question and record parses and nothing is left over.
-    fn dns_message(&mut self, meta: &PacketMeta<'_>, bytes: &[u8], strict: bool) {
+    /// One DNS-format message of `family`. A body found inside another protocol is accepted
+    /// only when every question and record parses and nothing is left over.
+    fn dns_message(&mut self, meta: &PacketMeta<'_>, bytes: &[u8], family: DnsFamily) {
         let Ok(message) = dns::parse(bytes) else {
             return;
         };
-        if strict && !dns::is_whole_message(&message) {
+        if family == DnsFamily::DnsInBody && !dns::is_whole_message(&message) {
             return;
         }
         self.stats.dns_messages += 1;
+        let (query_kind, answer_kind) = family.kinds();
         let emit = self.sink.enabled();
         if !message.is_response() {
             if emit {
@@ -468,7 +503,7 @@ impl<S: SignalSink> State<'_, S> {
                     self.text.clear();
                     if question.name.write_text(&mut self.text).is_ok() {
                         let value = std::mem::take(&mut self.text);
-                        signal(&mut self.sink, self.frame, meta, "dns_query", &value);
+                        signal(&mut self.sink, self.frame, meta, query_kind, &value);
                         self.text = value;
                     }
                 }
@@ -481,12 +516,46 @@ impl<S: SignalSink> State<'_, S> {
                 self.text.clear();
                 if dns::write_answer_value(&record, &mut self.text).is_ok() {
                     let value = std::mem::take(&mut self.text);
-                    signal(&mut self.sink, self.frame, meta, "dns_answer", &value);
+                    signal(&mut self.sink, self.frame, meta, answer_kind, &value);
                     self.text = value;
                 }
             }
         }
-        self.learn_addresses(meta, &message);
+        match family {
+            DnsFamily::Dns | DnsFamily::DnsInBody => self.learn_addresses(meta, &message),
+            DnsFamily::Mdns => self.learn_local_names(meta, &message, NameSource::Mdns),
+            DnsFamily::Llmnr => self.learn_local_names(meta, &message, NameSource::Llmnr),
+        }
+    }
+
+    /// mDNS and LLMNR answers name the device that sends them: its `.local` (or LLMNR) name
+    /// and the addresses it answers with.
+    fn learn_local_names(
+        &mut self,
+        meta: &PacketMeta<'_>,
+        message: &dns::Message<'_>,
+        source: NameSource,
+    ) {
+        for record in message.answers() {
+            let Ok(record) = record else { break };
+            let addr = match record.data {
+                dns::RData::A(v4) => IpAddr::V4(v4),
+                dns::RData::Aaaa(v6) => IpAddr::V6(v6),
+                _ => continue,
+            };
+            self.text.clear();
+            if record.owner.write_text(&mut self.text).is_err() {
+                continue;
+            }
+            let name = self.text.trim_end_matches('.');
+            let name = name.strip_suffix(".local").unwrap_or(name);
+            // Answers are about the sender itself (a responder answers for its own names).
+            self.devices
+                .learn_name(meta.src_mac, Some(addr), source, name);
+            if let Some(mac) = meta.src_mac {
+                self.devices.bind(mac, addr);
+            }
+        }
     }
 
     /// Feeds A/AAAA answers into the passive DNS map under the name the client asked for,
