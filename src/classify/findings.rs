@@ -1,7 +1,8 @@
 //! Folding finished flows into devices and findings.
 //!
-//! A device is keyed by the client's MAC where frames carry one, else by its IP address. A
-//! finding is one device × one AI service: flows, bytes each way, first/last seen, the names
+//! Flows are summed per client endpoint (MAC, address); `by_device` then keys a device by the
+//! client's MAC where frames carry one, else by its IP address, and by address behind a router
+//! (one MAC carrying many client addresses). A finding is one device × one AI service: flows, bytes each way, first/last seen, the names
 //! seen and the kinds of evidence that named them. Non-AI flows count towards their device
 //! only. Everything here is a sum, a min/max or a set, so the order flows arrive in does not
 //! change the result.
@@ -91,29 +92,87 @@ pub struct FindingAgg {
     pub evidence: BTreeSet<Evidence>,
 }
 
+impl FindingAgg {
+    fn merge(&mut self, other: &FindingAgg) {
+        self.totals.merge(&other.totals);
+        self.evidence.extend(other.evidence.iter().copied());
+        for (host, flows) in &other.hosts {
+            if self.hosts.len() < HOSTS_PER_FINDING || self.hosts.contains_key(host) {
+                *self.hosts.entry(host.clone()).or_default() += flows;
+            }
+        }
+    }
+}
+
+impl Totals {
+    fn merge(&mut self, other: &Totals) {
+        if other.flows == 0 {
+            return;
+        }
+        if self.flows == 0 {
+            *self = other.clone();
+            return;
+        }
+        self.flows += other.flows;
+        self.bytes_up += other.bytes_up;
+        self.bytes_down += other.bytes_down;
+        self.packets_up += other.packets_up;
+        self.packets_down += other.packets_down;
+        self.first_ts = self.first_ts.min(other.first_ts);
+        self.last_ts = self.last_ts.max(other.last_ts);
+    }
+}
+
+/// A client as the frames show it: its MAC (when the link layer has one) and its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Endpoint {
+    pub mac: Option<[u8; 6]>,
+    pub ip: IpAddr,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EndpointAgg {
+    pub totals: Totals,
+    pub ai_flows: u64,
+}
+
+/// Client endpoints tracked at most; further ones are counted under their MAC alone.
+const MAX_ENDPOINTS: usize = 65_536;
+/// A MAC that carries more client addresses than this is a router in front of the capture
+/// point (e.g. a mirror port that sees routed traffic of other subnets): its flows are
+/// attributed to devices by address. A laptop's DHCP renewals and IPv6 privacy addresses stay
+/// well below it.
+pub const ROUTER_MIN_ADDRESSES: usize = 16;
+
+/// What finished flows add up to, per client endpoint (MAC, address) and per endpoint × AI
+/// service. Grouping endpoints into devices is `by_device`'s job, once all is known.
 #[derive(Debug, Default)]
 pub struct Aggregates {
-    pub devices: BTreeMap<DeviceKey, DeviceAgg>,
-    /// (device, index of the service in the catalogue) → finding.
-    pub findings: BTreeMap<(DeviceKey, usize), FindingAgg>,
+    pub endpoints: BTreeMap<Endpoint, EndpointAgg>,
+    /// (endpoint, index of the service in the catalogue) → finding.
+    pub findings: BTreeMap<(Endpoint, usize), FindingAgg>,
     pub flows: u64,
     pub named_flows: u64,
     pub ai_flows: u64,
+    /// Endpoints beyond `MAX_ENDPOINTS`, counted under an unspecified address.
+    pub endpoints_folded: u64,
 }
 
 impl Aggregates {
     pub fn fold(&mut self, flow: &Flow, catalogue: &Catalogue, policy: &Policy) {
-        let key = match flow.client_mac {
-            Some(mac) => DeviceKey::Mac(mac),
-            None => DeviceKey::Ip(flow.client.ip()),
+        let mut key = Endpoint {
+            mac: flow.client_mac,
+            ip: flow.client.ip(),
         };
-        let device = self.devices.entry(key).or_default();
-        device.mac = flow.client_mac;
-        // 0.0.0.0 / :: is a device without an address yet (DHCP DISCOVER), not an address.
-        if device.ips.len() < IPS_PER_DEVICE && !flow.client.ip().is_unspecified() {
-            device.ips.insert(flow.client.ip());
+        if self.endpoints.len() >= MAX_ENDPOINTS && !self.endpoints.contains_key(&key) {
+            self.endpoints_folded += 1;
+            key.ip = match key.ip {
+                IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+            };
         }
-        device.totals.add(flow);
+        let endpoint = self.endpoints.entry(key).or_default();
+        endpoint.totals.add(flow);
         self.flows += 1;
 
         let named = flow.best_name();
@@ -138,7 +197,7 @@ impl Aggregates {
         let Some((service_index, host, evidence)) = hit else {
             return;
         };
-        device.ai_flows += 1;
+        endpoint.ai_flows += 1;
         self.ai_flows += 1;
         let finding = self.findings.entry((key, service_index)).or_default();
         finding.totals.add(flow);
@@ -148,4 +207,60 @@ impl Aggregates {
             *finding.hosts.entry(host).or_default() += 1;
         }
     }
+
+    /// MACs that carry at least `ROUTER_MIN_ADDRESSES` client addresses.
+    pub fn routers(&self) -> BTreeSet<[u8; 6]> {
+        let mut per_mac: BTreeMap<[u8; 6], usize> = BTreeMap::new();
+        for endpoint in self.endpoints.keys() {
+            if let Some(mac) = endpoint.mac {
+                *per_mac.entry(mac).or_default() += 1;
+            }
+        }
+        per_mac
+            .into_iter()
+            .filter(|(_, n)| *n >= ROUTER_MIN_ADDRESSES)
+            .map(|(mac, _)| mac)
+            .collect()
+    }
+
+    /// Endpoints grouped into devices: by MAC, except behind a router (by address), or when
+    /// the frames carry no MAC.
+    pub fn by_device(&self) -> DeviceView {
+        let routers = self.routers();
+        let key_of = |e: &Endpoint| match e.mac {
+            Some(mac) if !routers.contains(&mac) => DeviceKey::Mac(mac),
+            _ => DeviceKey::Ip(e.ip),
+        };
+        let mut view = DeviceView::default();
+        for (endpoint, agg) in &self.endpoints {
+            let key = key_of(endpoint);
+            let device = view.devices.entry(key).or_default();
+            if let DeviceKey::Mac(mac) = key {
+                device.mac = Some(mac);
+            }
+            // 0.0.0.0 / :: is a device without an address yet (DHCP DISCOVER).
+            if device.ips.len() < IPS_PER_DEVICE && !endpoint.ip.is_unspecified() {
+                device.ips.insert(endpoint.ip);
+            }
+            device.totals.merge(&agg.totals);
+            device.ai_flows += agg.ai_flows;
+        }
+        for ((endpoint, service), finding) in &self.findings {
+            view.findings
+                .entry((key_of(endpoint), *service))
+                .or_default()
+                .merge(finding);
+        }
+        view.routers = routers;
+        view
+    }
+}
+
+/// Devices and their findings, as reports show them.
+#[derive(Debug, Default)]
+pub struct DeviceView {
+    pub devices: BTreeMap<DeviceKey, DeviceAgg>,
+    pub findings: BTreeMap<(DeviceKey, usize), FindingAgg>,
+    /// MACs attributed by address because they carry many clients.
+    pub routers: BTreeSet<[u8; 6]>,
 }

@@ -15,6 +15,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
+use crate::classify::devices::{is_locally_administered, DeviceTable};
 use crate::classify::findings::{DeviceKey, MacDisplay, Totals};
 use crate::classify::policy::{DeviceLabel, Policy, Status};
 use crate::classify::rules::Catalogue;
@@ -33,6 +36,8 @@ pub struct Report {
     pub last_seen: Option<String>,
     pub findings: Vec<Finding>,
     pub devices: Vec<Device>,
+    /// MACs that carry many client addresses (routers): their traffic is attributed by IP.
+    pub routers: Vec<String>,
     pub stats: Stats,
     pub warnings: Vec<String>,
 }
@@ -54,6 +59,8 @@ pub struct Finding {
     /// Name, owner and group from the site inventory, when it lists the device.
     #[serde(flatten)]
     pub device_label: DeviceLabel,
+    /// The name the device announced on the network (DHCP, mDNS, NetBIOS...), best first.
+    pub device_hostname: Option<String>,
     pub device_mac: Option<String>,
     pub device_ips: Vec<String>,
     pub service_id: String,
@@ -70,12 +77,27 @@ pub struct Finding {
     pub traffic: Traffic,
 }
 
+/// A name a device announced, and the protocol it came by.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearnedName {
+    pub source: &'static str,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Device {
     pub id: String,
     #[serde(flatten)]
     pub label: DeviceLabel,
+    /// The best of `names` (see README: DHCP host name, DHCP FQDN, DHCPv6 FQDN, mDNS,
+    /// NetBIOS, LLMNR, in that order).
+    pub hostname: Option<String>,
+    pub names: Vec<LearnedName>,
     pub mac: Option<String>,
+    /// A locally administered MAC: a phone's or laptop's private (randomised) address.
+    pub randomized_mac: bool,
+    /// DHCP option 60, e.g. `MSFT 5.0`.
+    pub vendor_class: Option<String>,
     pub ips: Vec<String>,
     pub ai_services: u64,
     pub ai_flows: u64,
@@ -110,51 +132,81 @@ impl From<&Totals> for Traffic {
     }
 }
 
+/// Who a device is, worked out once per device for every row that mentions it.
+struct Identity {
+    label: DeviceLabel,
+    mac: Option<String>,
+    ips: Vec<String>,
+    hostname: Option<String>,
+    names: Vec<LearnedName>,
+    randomized_mac: bool,
+    vendor_class: Option<String>,
+    ignored: bool,
+}
+
+fn identity(
+    key: &DeviceKey,
+    device: &crate::classify::findings::DeviceAgg,
+    table: &DeviceTable,
+    policy: &Policy,
+) -> Identity {
+    let ips: Vec<std::net::IpAddr> = device.ips.iter().copied().collect();
+    let mac = match key {
+        DeviceKey::Mac(mac) => Some(*mac),
+        DeviceKey::Ip(_) => None,
+    };
+    let names = table.names_of(mac, &ips);
+    Identity {
+        label: policy.label(key, &ips).cloned().unwrap_or_default(),
+        mac: mac.map(|m| MacDisplay(m).to_string()),
+        ips: ips.iter().map(|ip| ip.to_string()).collect(),
+        hostname: names.best().map(|(name, _)| name.to_string()),
+        names: names
+            .all()
+            .map(|(source, name)| LearnedName {
+                source: source.as_str(),
+                name: name.to_string(),
+            })
+            .collect(),
+        randomized_mac: mac.is_some_and(is_locally_administered),
+        vendor_class: mac
+            .and_then(|m| table.mac(&m))
+            .and_then(|f| f.vendor_class.clone()),
+        ignored: policy.ignores_device(key, &ips),
+    }
+}
+
 impl Report {
     pub fn build(
         outcome: &Outcome,
         catalogue: &Catalogue,
         policy: &Policy,
         inputs: Vec<Input>,
-        warnings: Vec<String>,
+        mut warnings: Vec<String>,
     ) -> Report {
-        let agg = &outcome.aggregates;
-        let ips_list = |key: &DeviceKey| -> Vec<std::net::IpAddr> {
-            agg.devices
-                .get(key)
-                .map(|d| d.ips.iter().copied().collect())
-                .unwrap_or_default()
-        };
-        let ignored = |key: &DeviceKey| policy.ignores_device(key, &ips_list(key));
-        let label = |key: &DeviceKey| -> DeviceLabel {
-            policy
-                .label(key, &ips_list(key))
-                .cloned()
-                .unwrap_or_default()
-        };
-        let ips_of = |key: &DeviceKey| -> Vec<String> {
-            agg.devices
-                .get(key)
-                .map(|d| d.ips.iter().map(|ip| ip.to_string()).collect())
-                .unwrap_or_default()
-        };
-        let mut findings: Vec<Finding> = agg
+        let view = outcome.aggregates.by_device();
+        let who: BTreeMap<DeviceKey, Identity> = view
+            .devices
+            .iter()
+            .map(|(key, d)| (*key, identity(key, d, &outcome.devices, policy)))
+            .collect();
+        let mut findings: Vec<Finding> = view
             .findings
             .iter()
-            .filter(|((key, _), _)| !ignored(key))
             .filter_map(|((key, index), f)| {
+                let id = who.get(key).filter(|id| !id.ignored)?;
                 let service = catalogue.services.get(*index)?;
-                let status = policy.status(service);
                 Some(Finding {
                     device: key.to_string(),
-                    device_label: label(key),
-                    device_mac: mac_of(key),
-                    device_ips: ips_of(key),
+                    device_label: id.label.clone(),
+                    device_hostname: id.hostname.clone(),
+                    device_mac: id.mac.clone(),
+                    device_ips: id.ips.clone(),
                     service_id: service.id.clone(),
                     service: service.name.clone(),
                     vendor: service.vendor.clone(),
                     kind: service.kind.to_string(),
-                    status,
+                    status: policy.status(service),
                     trains_on_consumer_input: service.data.trains_on_consumer_input.to_string(),
                     business_tier_without_training: service
                         .data
@@ -175,20 +227,36 @@ impl Report {
                 .then_with(|| a.device.cmp(&b.device))
                 .then_with(|| a.service_id.cmp(&b.service_id))
         });
-        let devices = agg
+        let devices = view
             .devices
             .iter()
-            .filter(|(key, _)| !ignored(key))
-            .map(|(key, d)| Device {
-                id: key.to_string(),
-                label: label(key),
-                mac: d.mac.map(|m| MacDisplay(m).to_string()),
-                ips: d.ips.iter().map(|ip| ip.to_string()).collect(),
-                ai_services: agg.findings.keys().filter(|(k, _)| k == key).count() as u64,
-                ai_flows: d.ai_flows,
-                traffic: Traffic::from(&d.totals),
+            .filter_map(|(key, d)| {
+                let id = who.get(key).filter(|id| !id.ignored)?;
+                Some(Device {
+                    id: key.to_string(),
+                    label: id.label.clone(),
+                    hostname: id.hostname.clone(),
+                    names: id.names.clone(),
+                    mac: id.mac.clone(),
+                    randomized_mac: id.randomized_mac,
+                    vendor_class: id.vendor_class.clone(),
+                    ips: id.ips.clone(),
+                    ai_services: view.findings.keys().filter(|(k, _)| k == key).count() as u64,
+                    ai_flows: d.ai_flows,
+                    traffic: Traffic::from(&d.totals),
+                })
             })
             .collect();
+        let routers: Vec<String> = view
+            .routers
+            .iter()
+            .map(|m| MacDisplay(*m).to_string())
+            .collect();
+        for router in &routers {
+            warnings.push(format!(
+                "{router} carries the traffic of many client addresses (a router in front of the capture point): its flows are attributed to devices by IP address"
+            ));
+        }
         Report {
             schema_version: SCHEMA_VERSION,
             tool: concat!("shadowai ", env!("CARGO_PKG_VERSION")).to_string(),
@@ -197,19 +265,13 @@ impl Report {
             last_seen: outcome.last_ts.map(time::rfc3339),
             findings,
             devices,
+            routers,
             stats: Stats {
                 warnings: warnings.len() as u64,
                 ..outcome.stats.clone()
             },
             warnings,
         }
-    }
-}
-
-fn mac_of(key: &DeviceKey) -> Option<String> {
-    match key {
-        DeviceKey::Mac(m) => Some(MacDisplay(*m).to_string()),
-        DeviceKey::Ip(_) => None,
     }
 }
 
