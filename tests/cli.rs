@@ -891,3 +891,61 @@ fn inspect_lines_have_exactly_the_documented_keys() {
         .collect();
     assert_eq!(quic, ["gemini.google.com"]);
 }
+
+// ---- capture point behind a router --------------------------------------------------------------
+
+/// 20 clients of another subnet reach ChatGPT through a router: every client frame carries the
+/// router's MAC. The report must say so and attribute the flows by address, not lump them
+/// into one "device".
+#[test]
+fn one_mac_many_clients_is_a_router_and_attribution_is_by_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let router_side = [0x02, 0, 0, 0, 0, 0xfe];
+    let mut packets = Vec::new();
+    for host in 0..20u8 {
+        let from = Endpoint::new(router_side, Ipv4Addr::new(10, 20, 0, 10 + host), 50_000);
+        let at = T0 + u64::from(host) * 1_000_000_000;
+        packets.extend(
+            tls_session("chatgpt.com", from, server(PLAIN_SERVER, 443), at)
+                .build()
+                .unwrap()
+                .packets,
+        );
+    }
+    let path = write_pcap(dir.path(), "routed.pcap", packets);
+    let report = audit_json(&[&path], &[]);
+    assert_eq!(report["routers"], serde_json::json!(["02:00:00:00:00:fe"]));
+    assert!(
+        strings(&report["warnings"])
+            .iter()
+            .any(|w| w.contains("02:00:00:00:00:fe") && w.contains("by IP")),
+        "{}",
+        report["warnings"]
+    );
+    let list = findings(&report);
+    assert_eq!(list.len(), 20, "one finding per client address");
+    for finding in list {
+        assert_eq!(finding["service_id"], "openai-chatgpt");
+        assert!(finding["device_mac"].is_null(), "{finding}");
+        assert!(finding["device"].as_str().unwrap().starts_with("10.20.0."));
+    }
+    // Under the threshold, one MAC with a few addresses stays one device.
+    let mut few = Vec::new();
+    for host in 0..3u8 {
+        let from = Endpoint::new(lan_mac(7), Ipv4Addr::new(192, 168, 1, 70 + host), 50_000);
+        let at = T0 + u64::from(host) * 1_000_000_000;
+        few.extend(
+            tls_session("claude.ai", from, server(PLAIN_SERVER, 443), at)
+                .build()
+                .unwrap()
+                .packets,
+        );
+    }
+    let path = write_pcap(dir.path(), "dhcp-renewals.pcap", few);
+    let report = audit_json(&[&path], &[]);
+    assert_eq!(report["routers"], serde_json::json!([]));
+    let list = findings(&report);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["device_mac"], mac_text(7));
+    assert_eq!(strings(&list[0]["device_ips"]).len(), 3);
+}
