@@ -285,6 +285,28 @@ fn sample_audit_json() {
     assert_eq!(strings(&first["hosts"]), ["api.openai.com"]);
     assert!(up[0] > 1_400_000, "bytes_up {}", up[0]);
 
+    // Every device took a DHCP lease with a host name: every finding names it so.
+    let hostnames: BTreeSet<(String, String)> = list
+        .iter()
+        .map(|f| {
+            (
+                f["device_mac"].as_str().unwrap().to_owned(),
+                f["device_hostname"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let expected_names: BTreeSet<(String, String)> = [
+        ("3c:22:fb:11:22:01", "reception-pc"),
+        ("3c:22:fb:11:22:02", "accounts-laptop"),
+        ("a4:83:e7:11:22:03", "design-mac"),
+        ("da:a1:19:11:22:04", "Annas-iPhone"),
+        ("50:7b:9d:11:22:06", "sales-laptop"),
+    ]
+    .into_iter()
+    .map(|(m, n)| (m.to_owned(), n.to_owned()))
+    .collect();
+    assert_eq!(hostnames, expected_names);
+
     // Copilot lost its handshake: only the DNS answer names it. The sales laptop reached
     // Gemini over QUIC. Every other flow had its TLS SNI.
     for finding in list {
@@ -357,7 +379,8 @@ fn sample_audit_csv() {
     assert_eq!(output.status.code(), Some(0));
     let text = stdout_text(&output);
     let lines: Vec<&str> = text.lines().collect();
-    let header = "device,device_name,owner,group,device_mac,device_ips,service_id,service,\
+    let header =
+        "device,device_hostname,device_name,owner,group,device_mac,device_ips,service_id,service,\
                   vendor,kind,status,\
                   trains_on_consumer_input,business_tier_without_training,hosts,evidence,flows,\
                   bytes_up,bytes_down,packets_up,packets_down,first_seen,last_seen";
@@ -368,18 +391,22 @@ fn sample_audit_csv() {
     let rows: Vec<Vec<String>> = lines[1..].iter().map(|l| csv_cells(l)).collect();
     let mut keys = BTreeSet::new();
     for row in &rows {
-        assert_eq!(row.len(), 22, "{row:?}");
-        for number in &row[15..20] {
+        assert_eq!(row.len(), 23, "{row:?}");
+        for number in &row[16..21] {
             number
                 .parse::<u64>()
                 .unwrap_or_else(|_| panic!("not a count: {number:?} in {row:?}"));
         }
-        assert!(row[20].ends_with('Z') && row[21].ends_with('Z'), "{row:?}");
-        keys.insert((row[4].clone(), row[6].clone()));
+        assert!(row[21].ends_with('Z') && row[22].ends_with('Z'), "{row:?}");
+        keys.insert((row[5].clone(), row[7].clone()));
     }
     assert_eq!(keys, pairs(SAMPLE_FINDINGS));
-    assert_eq!(rows[0][6], "openai-api");
-    assert!(rows[0][16].parse::<u64>().unwrap() > 1_400_000);
+    assert_eq!(rows[0][7], "openai-api");
+    assert_eq!(
+        rows[0][1], "accounts-laptop",
+        "the DHCP host name names the device"
+    );
+    assert!(rows[0][17].parse::<u64>().unwrap() > 1_400_000);
 }
 
 #[test]

@@ -29,6 +29,13 @@ const KINDS: &[&str] = &[
     "mdns_answer",
     "llmnr_query",
     "llmnr_answer",
+    "dhcp_hostname",
+    "dhcp_fqdn",
+    "dhcp_vendor_class",
+    "dhcpv6_fqdn",
+    "nbns_name",
+    "netbios_browser",
+    "arp",
 ];
 
 type Triple = (String, String, String);

@@ -24,6 +24,7 @@ use crate::decode::{DecodeError, Decoded, Decoder, PacketMeta, Transport};
 use crate::flow::{Direction, Evidence, Flow, FlowTable, Follow, FxBuild, Naming, TCP, UDP};
 use crate::proto::{dns, http, http2, tls, ProtoError};
 
+mod names;
 mod quic;
 
 const DNS_PORT: u16 = 53;
@@ -48,10 +49,11 @@ pub struct Signal<'a> {
     pub kind: &'static str,
     pub value: &'a str,
     pub src_mac: Option<[u8; 6]>,
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub sport: u16,
-    pub dport: u16,
+    /// Addresses and ports of the packet; `None` for a frame without IP (ARP).
+    pub src: Option<IpAddr>,
+    pub dst: Option<IpAddr>,
+    pub sport: Option<u16>,
+    pub dport: Option<u16>,
 }
 
 pub trait SignalSink {
@@ -280,7 +282,17 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
                 state.stats.ip_packets += 1;
                 state.ip_packet(&meta);
             }
-            Ok(Decoded::NonIp { .. }) => state.stats.non_ip_frames += 1,
+            Ok(Decoded::NonIp {
+                src_mac,
+                ethertype,
+                payload,
+                ..
+            }) => {
+                state.stats.non_ip_frames += 1;
+                if ethertype == names::ETHERTYPE_ARP {
+                    state.arp(src_mac, payload);
+                }
+            }
             Ok(Decoded::FragmentHeld) => state.stats.fragments_held += 1,
             Err(DecodeError::UnsupportedLinkType(n)) => {
                 *state.stats.unsupported_link_types.entry(n).or_default() += 1;
@@ -327,6 +339,10 @@ impl<S: SignalSink> State<'_, S> {
         let protocol = match meta.transport {
             Transport::Tcp { .. } => TCP,
             Transport::Udp => UDP,
+            Transport::Icmp => {
+                self.neighbour_discovery(meta);
+                return;
+            }
             _ => return,
         };
         let (catalogue, policy) = (self.catalogue, self.policy);
@@ -353,6 +369,7 @@ impl<S: SignalSink> State<'_, S> {
         let is_dns = meta.src_port == DNS_PORT || meta.dst_port == DNS_PORT;
         match meta.transport {
             Transport::Udp if is_dns => self.dns_message(meta, meta.payload, DnsFamily::Dns),
+            Transport::Udp if names::is_name_service_port(meta) => self.name_service(meta),
             Transport::Udp if meta.src_port == MDNS_PORT || meta.dst_port == MDNS_PORT => {
                 self.dns_message(meta, meta.payload, DnsFamily::Mdns)
             }
@@ -618,10 +635,10 @@ fn signal<S: SignalSink>(
         kind,
         value,
         src_mac: meta.src_mac,
-        src: meta.src_ip,
-        dst: meta.dst_ip,
-        sport: meta.src_port,
-        dport: meta.dst_port,
+        src: Some(meta.src_ip),
+        dst: Some(meta.dst_ip),
+        sport: Some(meta.src_port),
+        dport: Some(meta.dst_port),
     });
 }
 

@@ -13,7 +13,7 @@
 //! bytes), follow more than 255 compression pointers in one name, or panic on any input.
 
 mod name;
-mod text;
+pub(crate) mod text;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;

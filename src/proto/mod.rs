@@ -12,8 +12,12 @@ pub enum ProtoError {
 
 pub type ProtoResult<T> = Result<T, ProtoError>;
 
+pub mod arp;
+pub mod dhcp;
+pub mod dhcpv6;
 pub mod dns;
 pub mod http;
 pub mod http2;
+pub mod netbios;
 pub mod quic;
 pub mod tls;

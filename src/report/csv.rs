@@ -8,6 +8,7 @@ use super::Report;
 
 pub const HEADER: &[&str] = &[
     "device",
+    "device_hostname",
     "device_name",
     "owner",
     "group",
@@ -36,8 +37,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.findings {
         let t = &f.traffic;
         let label = &f.device_label;
-        let cells: [String; 22] = [
+        let cells: [String; 23] = [
             f.device.clone(),
+            f.device_hostname.clone().unwrap_or_default(),
             label.name.clone().unwrap_or_default(),
             label.owner.clone().unwrap_or_default(),
             label.group.clone().unwrap_or_default(),

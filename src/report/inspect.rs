@@ -19,10 +19,10 @@ pub struct SignalRow {
     pub kind: String,
     pub value: String,
     pub src_mac: Option<String>,
-    pub src: String,
-    pub dst: String,
-    pub sport: u16,
-    pub dport: u16,
+    pub src: Option<String>,
+    pub dst: Option<String>,
+    pub sport: Option<u16>,
+    pub dport: Option<u16>,
 }
 
 impl SignalRow {
@@ -33,8 +33,8 @@ impl SignalRow {
             kind: s.kind.to_string(),
             value: s.value.to_string(),
             src_mac: s.src_mac.map(|m| MacDisplay(m).to_string()),
-            src: s.src.to_string(),
-            dst: s.dst.to_string(),
+            src: s.src.map(|ip| ip.to_string()),
+            dst: s.dst.map(|ip| ip.to_string()),
             sport: s.sport,
             dport: s.dport,
         }
@@ -116,9 +116,17 @@ pub fn write_table(rows: &[SignalRow], out: &mut dyn Write) -> io::Result<()> {
             r.kind.clone(),
             terminal(&r.value).into_owned(),
             r.src_mac.clone().unwrap_or_default(),
-            format!("{} {}", r.src, r.sport),
-            format!("{} {}", r.dst, r.dport),
+            endpoint(&r.src, r.sport),
+            endpoint(&r.dst, r.dport),
         ]);
     }
     writeln!(out, "{table}")
+}
+
+fn endpoint(ip: &Option<String>, port: Option<u16>) -> String {
+    match (ip, port) {
+        (Some(ip), Some(port)) => format!("{ip} {port}"),
+        (Some(ip), None) => ip.clone(),
+        _ => String::new(),
+    }
 }

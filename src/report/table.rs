@@ -64,6 +64,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .map(|s| terminal(s).into_owned())
                 .collect::<Vec<_>>()
                 .join(", ");
+            // The inventory's words first; else the name the device announced.
+            let who = match (who.is_empty(), &f.device_hostname) {
+                (false, _) => who,
+                (true, Some(hostname)) => terminal(hostname).into_owned(),
+                (true, None) => String::new(),
+            };
             if !who.is_empty() {
                 device = format!("{who}\n{device}");
             }
