@@ -37,6 +37,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Print every name signal (TLS SNI, DNS, HTTP Host) found in capture files, one per line.
     Inspect(InspectArgs),
+    /// Every device seen: addresses, announced names, vendor, traffic, AI findings.
+    Devices(DevicesArgs),
     /// The signature catalogue: list it, check rule files, test a name or address against it.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -76,11 +78,21 @@ pub enum ListFormat {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Exit with code 1 when there is an unapproved finding (`unapproved`) or any finding (`any`).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+}
+
+/// What `audit` and `devices` read, and how.
+#[derive(Debug, Args)]
+pub struct InputArgs {
     /// Capture files to read, in order; `-` reads standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -93,9 +105,14 @@ pub struct AuditArgs {
     /// Site policy file (default: ./shadowai.yaml, else /etc/shadowai/shadowai.yaml, if present).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Exit with code 1 when there is an unapproved finding (`unapproved`) or any finding (`any`).
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,6 +142,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(args) => audit(args),
         Command::Inspect(args) => inspect_cmd(args),
+        Command::Devices(args) => devices_cmd(args),
         Command::Rules(command) => rules_cmd(command),
     }
 }
@@ -222,21 +240,28 @@ fn read_inputs<S: SignalSink>(
     (inputs, warnings, failed)
 }
 
-fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
-    let catalogue = Catalogue::load(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let policy =
-        Policy::discover(args.config.as_deref(), &catalogue).map_err(|e| anyhow::anyhow!("{e}"))?;
+/// Reads the inputs with the rules and site policy; the report, and whether an input could
+/// not be read at all.
+fn build_report(input: &InputArgs) -> anyhow::Result<(Report, bool)> {
+    let catalogue = Catalogue::load(&input.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let policy = Policy::discover(input.config.as_deref(), &catalogue)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let options = Options {
-        max_flows: args.max_flows,
+        max_flows: input.max_flows,
     };
     let mut pipeline = Pipeline::with_policy(&catalogue, &policy, options, NoSignals);
-    let (inputs, warnings, failed) = read_inputs(&mut pipeline, &args.files, |_, _| {});
+    let (inputs, warnings, failed) = read_inputs(&mut pipeline, &input.files, |_, _| {});
     if inputs.iter().all(|i| i.format.is_none()) {
         anyhow::bail!("no input could be read");
     }
     let (outcome, _) = pipeline.finish();
     let report = Report::build(&outcome, &catalogue, &policy, inputs, warnings);
-    emit(args.output.as_deref(), |out| {
+    Ok((report, failed))
+}
+
+fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let (report, failed) = build_report(&args.input)?;
+    emit(args.input.output.as_deref(), |out| {
         report::render(&report, args.format, out)
     })?;
     let fail = match args.fail_on {
@@ -251,6 +276,18 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(2)
     } else if fail {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn devices_cmd(args: DevicesArgs) -> anyhow::Result<ExitCode> {
+    let (report, failed) = build_report(&args.input)?;
+    emit(args.input.output.as_deref(), |out| {
+        report::devices::render(&report, args.format, out)
+    })?;
+    Ok(if failed {
+        ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     })

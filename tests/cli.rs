@@ -976,3 +976,55 @@ fn one_mac_many_clients_is_a_router_and_attribution_is_by_address() {
     assert_eq!(list[0]["device_mac"], mac_text(7));
     assert_eq!(strings(&list[0]["device_ips"]).len(), 3);
 }
+
+// ---- devices ------------------------------------------------------------------------------------
+
+#[test]
+fn devices_command_lists_names_vendors_and_randomised_macs() {
+    let output = shadowai()
+        .args(["devices", "--format", "json"])
+        .arg(sample_path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    let devices = json["devices"].as_array().unwrap();
+    let by_mac = |mac: &str| {
+        devices
+            .iter()
+            .find(|d| d["mac"] == mac)
+            .unwrap_or_else(|| panic!("no device {mac}"))
+    };
+    let reception = by_mac("3c:22:fb:11:22:01");
+    assert_eq!(reception["hostname"], "reception-pc");
+    assert_eq!(reception["vendor_class"], "MSFT 5.0");
+    assert_eq!(reception["vendor"], "Apple, Inc.");
+    assert_eq!(reception["ai_services"], 1);
+    let sources: Vec<&str> = reception["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["dhcp_hostname", "dhcp_fqdn"]);
+    let phone = by_mac("da:a1:19:11:22:04");
+    assert_eq!(phone["hostname"], "Annas-iPhone");
+    assert_eq!(phone["randomized_mac"], true);
+    assert!(phone["vendor"].is_null(), "a randomised MAC has no vendor");
+    let printer = by_mac("00:1b:a9:11:22:05");
+    assert_eq!(printer["ai_services"], 0);
+    assert_eq!(devices.len(), 6);
+
+    let csv = shadowai()
+        .args(["devices", "--format", "csv"])
+        .arg(sample_path())
+        .output()
+        .unwrap();
+    let text = stdout_text(&csv);
+    assert_eq!(
+        text.lines().next().unwrap(),
+        shadowai::report::devices::HEADER.join(",")
+    );
+    assert_eq!(text.lines().count(), 1 + 6);
+}

@@ -120,6 +120,23 @@ pub fn is_locally_administered(mac: [u8; 6]) -> bool {
     mac[0] & 0x02 != 0
 }
 
+/// The organisation the IEEE registered the MAC's prefix to (MA-S, MA-M, then MA-L; the
+/// registry is compiled in by the `oui-data` crate, nothing is downloaded). `None` for a
+/// locally administered (randomised) MAC, whose prefix means nothing.
+pub fn vendor(mac: [u8; 6]) -> Option<&'static str> {
+    if is_locally_administered(mac) {
+        return None;
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut text = [0u8; 12];
+    for (i, byte) in mac.iter().enumerate() {
+        text[2 * i] = HEX[usize::from(byte >> 4)];
+        text[2 * i + 1] = HEX[usize::from(byte & 0x0f)];
+    }
+    let text = std::str::from_utf8(&text).ok()?;
+    oui_data::lookup(text).map(|record| record.organization())
+}
+
 /// Addresses that never identify a device (unspecified, broadcast, multicast).
 fn is_device_address(ip: IpAddr) -> bool {
     match ip {
@@ -292,5 +309,13 @@ mod tests {
     fn randomised_macs() {
         assert!(is_locally_administered([0xda, 0xa1, 0x19, 0, 0, 4]));
         assert!(!is_locally_administered(MAC));
+    }
+
+    #[test]
+    fn vendors_from_the_ieee_registry() {
+        assert_eq!(vendor([0, 0, 0, 1, 2, 3]), Some("XEROX CORPORATION"));
+        // Raspberry Pi Trading (MA-L b8:27:eb).
+        assert!(vendor([0xb8, 0x27, 0xeb, 1, 2, 3]).is_some_and(|v| v.contains("Raspberry")));
+        assert_eq!(vendor([0xda, 0xa1, 0x19, 0, 0, 4]), None);
     }
 }

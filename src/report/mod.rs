@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 pub mod csv;
+pub mod devices;
 pub mod escape;
 pub mod inspect;
 pub mod table;
@@ -17,7 +18,7 @@ use serde::Serialize;
 
 use std::collections::BTreeMap;
 
-use crate::classify::devices::{is_locally_administered, DeviceTable};
+use crate::classify::devices::{is_locally_administered, vendor, DeviceTable};
 use crate::classify::findings::{DeviceKey, MacDisplay, Totals};
 use crate::classify::policy::{DeviceLabel, Policy, Status};
 use crate::classify::rules::Catalogue;
@@ -96,6 +97,8 @@ pub struct Device {
     pub mac: Option<String>,
     /// A locally administered MAC: a phone's or laptop's private (randomised) address.
     pub randomized_mac: bool,
+    /// The organisation the MAC's prefix is registered to (IEEE registry, built in).
+    pub vendor: Option<&'static str>,
     /// DHCP option 60, e.g. `MSFT 5.0`.
     pub vendor_class: Option<String>,
     pub ips: Vec<String>,
@@ -140,6 +143,7 @@ struct Identity {
     hostname: Option<String>,
     names: Vec<LearnedName>,
     randomized_mac: bool,
+    vendor: Option<&'static str>,
     vendor_class: Option<String>,
     ignored: bool,
 }
@@ -169,6 +173,7 @@ fn identity(
             })
             .collect(),
         randomized_mac: mac.is_some_and(is_locally_administered),
+        vendor: mac.and_then(vendor),
         vendor_class: mac
             .and_then(|m| table.mac(&m))
             .and_then(|f| f.vendor_class.clone()),
@@ -239,6 +244,7 @@ impl Report {
                     names: id.names.clone(),
                     mac: id.mac.clone(),
                     randomized_mac: id.randomized_mac,
+                    vendor: id.vendor,
                     vendor_class: id.vendor_class.clone(),
                     ips: id.ips.clone(),
                     ai_services: view.findings.keys().filter(|(k, _)| k == key).count() as u64,
