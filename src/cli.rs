@@ -18,6 +18,7 @@ use crate::classify::policy::{Policy, Status};
 use crate::classify::rules::Catalogue;
 use crate::pipeline::{NoSignals, Options, Pipeline, SignalSink};
 use crate::report::inspect::{self, Collect, JsonLines};
+use crate::report::pseudonym::Pseudonymizer;
 use crate::report::{self, Format, Input, Report};
 
 #[derive(Debug, Parser)]
@@ -39,6 +40,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Every device seen: addresses, announced names, vendor, traffic, AI findings.
     Devices(DevicesArgs),
+    /// Map tokens of a pseudonymised report back to MACs, addresses and names.
+    Reveal(RevealArgs),
     /// The signature catalogue: list it, check rule files, test a name or address against it.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -105,6 +108,25 @@ pub struct InputArgs {
     /// Site policy file (default: ./shadowai.yaml, else /etc/shadowai/shadowai.yaml, if present).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Replace MACs, device addresses and device/owner names by stable keyed tokens, so the
+    /// report can be shared; the key file is created (mode 0600) if missing. See `reveal`.
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymize: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RevealArgs {
+    /// The key file the report was pseudonymised with.
+    pub keyfile: PathBuf,
+    /// Tokens to map back (`mac-…`, `ip-…`, `name-…`).
+    #[arg(required = true)]
+    pub tokens: Vec<String>,
+    /// Captures whose devices the tokens came from.
+    #[arg(long = "capture", value_name = "FILE", required = true)]
+    pub captures: Vec<PathBuf>,
+    /// The site policy the report was made with (inventory names are tokens too).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +155,9 @@ pub struct InspectArgs {
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = InspectFormat::Jsonl)]
     pub format: InspectFormat,
+    /// Replace source MACs and LAN addresses by keyed tokens (as for `audit`).
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymize: Option<PathBuf>,
     /// Write to this file (atomically) instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -143,6 +168,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit(args),
         Command::Inspect(args) => inspect_cmd(args),
         Command::Devices(args) => devices_cmd(args),
+        Command::Reveal(args) => reveal_cmd(args),
         Command::Rules(command) => rules_cmd(command),
     }
 }
@@ -255,8 +281,39 @@ fn build_report(input: &InputArgs) -> anyhow::Result<(Report, bool)> {
         anyhow::bail!("no input could be read");
     }
     let (outcome, _) = pipeline.finish();
-    let report = Report::build(&outcome, &catalogue, &policy, inputs, warnings);
+    let mut report = Report::build(&outcome, &catalogue, &policy, inputs, warnings);
+    if let Some(keyfile) = &input.pseudonymize {
+        Pseudonymizer::load_or_create(keyfile)
+            .with_context(|| format!("key file {}", keyfile.display()))?
+            .apply(&mut report);
+    }
     Ok((report, failed))
+}
+
+fn reveal_cmd(args: RevealArgs) -> anyhow::Result<ExitCode> {
+    let key = Pseudonymizer::load(&args.keyfile)
+        .with_context(|| format!("key file {}", args.keyfile.display()))?;
+    let input = InputArgs {
+        files: args.captures,
+        output: None,
+        rules: Vec::new(),
+        max_flows: crate::flow::DEFAULT_MAX_FLOWS,
+        config: args.config,
+        pseudonymize: None,
+    };
+    let (report, failed) = build_report(&input)?;
+    let map = key.reveal_map(&report);
+    for token in &args.tokens {
+        match map.get(token) {
+            Some((_, value)) => println!("{token}\t{}", crate::report::escape::terminal(value)),
+            None => println!("{token}\t(not seen in these captures with this key)"),
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
@@ -295,11 +352,19 @@ fn devices_cmd(args: DevicesArgs) -> anyhow::Result<ExitCode> {
 
 fn inspect_cmd(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let catalogue = Catalogue::from_sources(&[]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pseudonymizer = match &args.pseudonymize {
+        Some(keyfile) => Some(
+            Pseudonymizer::load_or_create(keyfile)
+                .with_context(|| format!("key file {}", keyfile.display()))?,
+        ),
+        None => None,
+    };
     let options = Options::default();
     let failed = match (args.format, &args.output) {
         (InspectFormat::Jsonl, None) => {
             let stdout = io::stdout().lock();
-            let sink = JsonLines::new(io::BufWriter::new(stdout));
+            let mut sink = JsonLines::new(io::BufWriter::new(stdout));
+            sink.pseudonymizer = pseudonymizer;
             let mut pipeline = Pipeline::new(&catalogue, options, sink);
             let (_, _, failed) = read_inputs(&mut pipeline, &args.files, |p, name| {
                 p.sink_mut().file = name.to_string();
@@ -312,7 +377,11 @@ fn inspect_cmd(args: InspectArgs) -> anyhow::Result<ExitCode> {
             failed
         }
         _ => {
-            let mut pipeline = Pipeline::new(&catalogue, options, Collect::default());
+            let sink = Collect {
+                pseudonymizer,
+                ..Collect::default()
+            };
+            let mut pipeline = Pipeline::new(&catalogue, options, sink);
             let (_, _, failed) = read_inputs(&mut pipeline, &args.files, |p, name| {
                 p.sink_mut().file = name.to_string();
             });

@@ -139,3 +139,61 @@ fn bad_config_is_an_error_with_position() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("nope.yaml"), "{stderr}");
 }
+
+#[test]
+fn pseudonymized_report_hides_devices_and_reveal_maps_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("site.key");
+    let key = key.to_str().unwrap();
+    let config = example_config();
+    let config = config.to_str().unwrap();
+    let (code, report, _) = audit(&["--pseudonymize", key, "--config", config]);
+    assert_eq!(code, Some(0));
+    let text = report.to_string();
+    for secret in [
+        "3c:22:fb:11:22:02",
+        "192.168.1.22",
+        "accounts-laptop",
+        "Accounts laptop",
+        "Sam (accounts)",
+        "Annas-iPhone",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked");
+    }
+    // AI services and their hostnames stay readable.
+    assert!(text.contains("api.openai.com") && text.contains("openai-api"));
+    let first = &report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["service_id"] == "openai-api")
+        .unwrap();
+    let mac = first["device_mac"].as_str().unwrap();
+    let name = first["device_hostname"].as_str().unwrap();
+    assert!(mac.starts_with("mac-") && name.starts_with("name-"));
+    // Same key, same tokens.
+    let (_, again, _) = audit(&["--pseudonymize", key, "--config", config]);
+    assert_eq!(again, report);
+
+    let out = Command::cargo_bin("shadowai")
+        .unwrap()
+        .args([
+            "reveal",
+            key,
+            mac,
+            name,
+            "mac-0000000000000000",
+            "--capture",
+        ])
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("{mac}\t3c:22:fb:11:22:02")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{name}\taccounts-laptop")), "{text}");
+    assert!(text.contains("mac-0000000000000000\t(not seen"), "{text}");
+}

@@ -9,6 +9,7 @@ use comfy_table::Table;
 use serde::Serialize;
 
 use super::escape::terminal;
+use super::pseudonym::Pseudonymizer;
 use crate::classify::findings::MacDisplay;
 use crate::pipeline::{Signal, SignalSink};
 
@@ -47,6 +48,7 @@ pub struct JsonLines<W: Write> {
     out: W,
     pub file: String,
     pub error: Option<io::Error>,
+    pub pseudonymizer: Option<Pseudonymizer>,
 }
 
 impl<W: Write> JsonLines<W> {
@@ -55,6 +57,7 @@ impl<W: Write> JsonLines<W> {
             out,
             file: String::new(),
             error: None,
+            pseudonymizer: None,
         }
     }
 
@@ -75,7 +78,10 @@ impl<W: Write> SignalSink for JsonLines<W> {
         if self.error.is_some() {
             return;
         }
-        let row = SignalRow::new(&self.file, signal);
+        let mut row = SignalRow::new(&self.file, signal);
+        if let Some(p) = &self.pseudonymizer {
+            p.apply_row(&mut row);
+        }
         let result = serde_json::to_writer(&mut self.out, &row)
             .map_err(io::Error::from)
             .and_then(|()| self.out.write_all(b"\n"));
@@ -90,11 +96,16 @@ impl<W: Write> SignalSink for JsonLines<W> {
 pub struct Collect {
     pub file: String,
     pub rows: Vec<SignalRow>,
+    pub pseudonymizer: Option<Pseudonymizer>,
 }
 
 impl SignalSink for Collect {
     fn signal(&mut self, signal: &Signal<'_>) {
-        self.rows.push(SignalRow::new(&self.file, signal));
+        let mut row = SignalRow::new(&self.file, signal);
+        if let Some(p) = &self.pseudonymizer {
+            p.apply_row(&mut row);
+        }
+        self.rows.push(row);
     }
 }
 

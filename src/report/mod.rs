@@ -8,6 +8,7 @@ pub mod csv;
 pub mod devices;
 pub mod escape;
 pub mod inspect;
+pub mod pseudonym;
 pub mod table;
 pub mod time;
 
