@@ -11,14 +11,11 @@ use crate::decode::PacketMeta;
 use crate::pipeline::Signal;
 use crate::proto::{arp, dhcp, dhcpv6, netbios};
 
-pub(super) const ETHERTYPE_ARP: u16 = 0x0806;
+pub(super) use arp::ETHERTYPE_ARP;
 const DHCP_PORTS: [u16; 2] = [67, 68];
 const DHCPV6_PORTS: [u16; 2] = [546, 547];
 const NBNS_PORT: u16 = 137;
 const NBDS_PORT: u16 = 138;
-/// DHCP message types that bind the offered address to the client.
-const DHCP_ACK: u8 = 5;
-const DHCP_REQUEST: u8 = 3;
 
 pub(super) fn is_name_service_port(meta: &PacketMeta<'_>) -> bool {
     let either = |p: u16| meta.src_port == p || meta.dst_port == p;
@@ -74,8 +71,9 @@ impl<S: SignalSink> State<'_, S> {
             }
         }
         match message.message_type() {
-            Some(DHCP_ACK) => self.devices.bind(mac, IpAddr::V4(message.yiaddr())),
-            Some(DHCP_REQUEST) => {
+            // The server's ACK and the client's request bind the address to the client.
+            Some(dhcp::message_type::ACK) => self.devices.bind(mac, IpAddr::V4(message.yiaddr())),
+            Some(dhcp::message_type::REQUEST) => {
                 if let Some(ip) = message.requested_ip() {
                     self.devices.bind(mac, IpAddr::V4(ip));
                 }
