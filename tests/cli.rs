@@ -1028,3 +1028,40 @@ fn devices_command_lists_names_vendors_and_randomised_macs() {
     );
     assert_eq!(text.lines().count(), 1 + 6);
 }
+
+/// TCP Fast Open: the ClientHello rides in the SYN, whose data starts at ISN + 1.
+#[test]
+fn client_hello_in_the_syn_itself() {
+    use shadowai::synth::frame::{tcp_frame, IpIdent, L2Options, TcpFields, TcpFlags};
+    let dir = tempfile::tempdir().unwrap();
+    let hello = build_client_hello(Some("claude.ai"), &["h2"], false, 0);
+    let (from, to) = (client(10, 50_000), server(PLAIN_SERVER, 443));
+    let isn = 1_000u32;
+    let syn = TcpFields {
+        seq: isn,
+        ack: 0,
+        flags: TcpFlags::SYN,
+        window: 64_240,
+        options: &[],
+    };
+    let frame = tcp_frame(
+        &from,
+        &to,
+        L2Options::default(),
+        IpIdent::default(),
+        &syn,
+        &hello,
+    )
+    .unwrap();
+    let packets = vec![Packet {
+        ts_nanos: T0,
+        interface: 0,
+        data: frame,
+    }];
+    let path = write_pcap(dir.path(), "tfo.pcap", packets);
+    let sni: Vec<String> = signals(&inspect_rows(&path), "tls_sni")
+        .into_iter()
+        .map(|(value, _, _)| value)
+        .collect();
+    assert_eq!(sni, ["claude.ai"]);
+}

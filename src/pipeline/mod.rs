@@ -745,10 +745,14 @@ fn name_from_client_bytes<S: SignalSink>(
         return;
     }
     let stream = flow.stream.get_or_insert_with(Box::default);
-    if flags & SYN != 0 {
+    // Data carried by the SYN itself (TCP Fast Open) starts after the SYN's own sequence number.
+    let data_seq = if flags & SYN != 0 {
         stream.on_syn(seq);
-    }
-    if stream.add(seq, meta.payload) != crate::flow::reassembly::Progress::Grew {
+        seq.wrapping_add(1)
+    } else {
+        seq
+    };
+    if stream.add(data_seq, meta.payload) != crate::flow::reassembly::Progress::Grew {
         return;
     }
     // A CONNECT head is followed, in the same client stream, by the tunnelled protocol.
