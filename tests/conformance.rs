@@ -235,3 +235,64 @@ fn names_match_tshark_ground_truth() {
     assert!(recall >= 0.99, "recall {recall:.4} < 0.99");
     assert!(precision >= 0.99, "precision {precision:.4} < 0.99");
 }
+
+/// The acceptance check of the catalogue: the built-in signatures make no AI finding on the
+/// corpus that a person would call wrong. Every finding they do make is listed, with why it is
+/// right, in `tests/conformance/ai-findings.tsv`; anything else fails, and so does a listed one
+/// that disappears.
+#[test]
+fn corpus_gives_no_unexplained_ai_finding() {
+    use shadowai::classify::policy::Policy;
+    use shadowai::pipeline::NoSignals;
+    use shadowai::report::Report;
+    let Some(corpus) = corpus_dir() else {
+        eprintln!("\n!!! SKIPPED: ../shared/corpus not found; AI findings NOT checked !!!\n");
+        return;
+    };
+    let catalogue = Catalogue::embedded().expect("built-in rules");
+    let policy = Policy::default();
+    let mut files = Vec::new();
+    captures(&corpus, &mut files);
+    let mut found = BTreeSet::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let mut pipeline =
+            Pipeline::with_policy(&catalogue, &policy, Options::default(), NoSignals);
+        if let Ok(mut source) = FileSource::open(path) {
+            let _ = pipeline.run_file(&mut source);
+        }
+        let (outcome, _) = pipeline.finish();
+        let report = Report::build(&outcome, &catalogue, &policy, Vec::new(), Vec::new());
+        for f in report.findings {
+            found.insert(format!(
+                "{name}\t{}\t{}\t{}",
+                f.device,
+                f.service_id,
+                f.hosts.join(" ")
+            ));
+        }
+    }
+    let listed_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/ai-findings.tsv");
+    let listed: BTreeSet<String> = fs::read_to_string(listed_path)
+        .expect("tests/conformance/ai-findings.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split('\t').take(4).collect::<Vec<_>>().join("\t"))
+        .collect();
+    let unexplained: Vec<_> = found.difference(&listed).collect();
+    let gone: Vec<_> = listed.difference(&found).collect();
+    assert!(
+        unexplained.is_empty(),
+        "AI findings on the corpus not in ai-findings.tsv:\n{}",
+        unexplained
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        gone.is_empty(),
+        "listed AI findings that no longer happen: {gone:?}"
+    );
+}
