@@ -14,6 +14,7 @@ pub struct RawPacket<'a> {
     pub data: &'a [u8],
 }
 
+pub mod batch;
 pub mod file;
 mod pcap;
 mod pcapng;

@@ -259,15 +259,10 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
 
     /// Reads one capture to its end. A truncated or corrupt file returns its error after every
     /// packet before the damage has been processed.
+    /// The file is read on a second thread (`capture::batch`) while this one processes.
     pub fn run_file(&mut self, source: &mut FileSource) -> Result<(), CaptureError> {
         self.state.stats.files_read += 1;
-        loop {
-            let frame = source.packets_read() + 1;
-            match source.next_packet()? {
-                Some(pkt) => self.process(frame, &pkt),
-                None => return Ok(()),
-            }
-        }
+        crate::capture::batch::for_each_packet(source, |frame, packet| self.process(frame, packet))
     }
 
     /// One frame, numbered from 1 within its file.
