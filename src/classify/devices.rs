@@ -29,6 +29,9 @@ pub enum NameSource {
     Netbios,
     /// A name the device answers for in LLMNR.
     Llmnr,
+    /// An mDNS service instance the device advertises (`Anna's MacBook` of
+    /// `Anna's MacBook._companion-link._tcp.local`).
+    MdnsService,
 }
 
 impl NameSource {
@@ -40,6 +43,7 @@ impl NameSource {
             NameSource::Mdns => "mdns",
             NameSource::Netbios => "netbios",
             NameSource::Llmnr => "llmnr",
+            NameSource::MdnsService => "mdns_service",
         }
     }
 }
@@ -254,6 +258,16 @@ mod tests {
     #[test]
     fn best_name_follows_source_order() {
         let mut t = DeviceTable::default();
+        t.learn_name(
+            Some(MAC),
+            None,
+            NameSource::MdnsService,
+            "Reception printer queue",
+        );
+        assert_eq!(
+            t.names_of(Some(MAC), &[]).best(),
+            Some(("Reception printer queue", NameSource::MdnsService))
+        );
         t.learn_name(Some(MAC), None, NameSource::Netbios, "RECEPTION");
         t.learn_name(Some(MAC), None, NameSource::Mdns, "reception.local");
         assert_eq!(
@@ -265,7 +279,7 @@ mod tests {
             t.names_of(Some(MAC), &[]).best(),
             Some(("reception-pc", NameSource::DhcpHostname))
         );
-        assert_eq!(t.names_of(Some(MAC), &[]).all().count(), 3);
+        assert_eq!(t.names_of(Some(MAC), &[]).all().count(), 4);
     }
 
     #[test]

@@ -553,6 +553,10 @@ impl<S: SignalSink> State<'_, S> {
             let addr = match record.data {
                 dns::RData::A(v4) => IpAddr::V4(v4),
                 dns::RData::Aaaa(v6) => IpAddr::V6(v6),
+                dns::RData::Srv { target, .. } if source == NameSource::Mdns => {
+                    self.learn_service_instance(meta, &record.owner, &target);
+                    continue;
+                }
                 _ => continue,
             };
             self.text.clear();
@@ -566,6 +570,31 @@ impl<S: SignalSink> State<'_, S> {
                 .learn_name(meta.src_mac, Some(addr), source, name);
             if let Some(mac) = meta.src_mac {
                 self.devices.bind(mac, addr);
+            }
+        }
+    }
+
+    /// An mDNS SRV answer: `instance._service._proto.local` served by `host.local`. Both name
+    /// the sender: the host name as an mDNS name, the instance as a service-instance name.
+    fn learn_service_instance(
+        &mut self,
+        meta: &PacketMeta<'_>,
+        owner: &dns::Name<'_>,
+        target: &dns::Name<'_>,
+    ) {
+        self.text.clear();
+        if owner.write_text(&mut self.text).is_ok() {
+            if let Some((instance, _)) = self.text.split_once("._") {
+                self.devices
+                    .learn_name(meta.src_mac, None, NameSource::MdnsService, instance);
+            }
+        }
+        self.text.clear();
+        if target.write_text(&mut self.text).is_ok() {
+            let host = self.text.trim_end_matches('.');
+            if let Some(host) = host.strip_suffix(".local") {
+                self.devices
+                    .learn_name(meta.src_mac, None, NameSource::Mdns, host);
             }
         }
     }
