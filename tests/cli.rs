@@ -1065,3 +1065,51 @@ fn client_hello_in_the_syn_itself() {
         .collect();
     assert_eq!(sni, ["claude.ai"]);
 }
+
+/// Flows folded early because the table is full still count, in flows, bytes and findings.
+#[test]
+fn flows_over_the_cap_are_folded_not_lost() {
+    use shadowai::synth::frame::{tcp_frame, IpIdent, L2Options, TcpFields, TcpFlags};
+    let dir = tempfile::tempdir().unwrap();
+    let hello = build_client_hello(Some("chatgpt.com"), &["h2"], false, 0);
+    let mut packets = Vec::new();
+    for i in 0..500u32 {
+        let from = client(10, 20_000 + i as u16);
+        let to = server(Ipv4Addr::from(0x0b00_0000 + i), 443);
+        let payload: &[u8] = if i % 50 == 0 {
+            &hello
+        } else {
+            b"\x17\x03\x03\x00\x01\x00"
+        };
+        let fields = TcpFields {
+            seq: 1,
+            ack: 1,
+            flags: TcpFlags::PSH_ACK,
+            window: 1_000,
+            options: &[],
+        };
+        let frame = tcp_frame(
+            &from,
+            &to,
+            L2Options::default(),
+            IpIdent::default(),
+            &fields,
+            payload,
+        )
+        .unwrap();
+        packets.push(Packet {
+            ts_nanos: T0 + u64::from(i) * 1_000_000,
+            interface: 0,
+            data: frame,
+        });
+    }
+    let path = write_pcap(dir.path(), "many.pcap", packets);
+    let capped = audit_json(&[&path], &["--max-flows", "16"]);
+    let roomy = audit_json(&[&path], &[]);
+    assert!(capped["stats"]["flows_evicted_by_cap"].as_u64().unwrap() > 400);
+    assert_eq!(roomy["stats"]["flows_evicted_by_cap"], 0);
+    assert_eq!(capped["stats"]["flows"], 500);
+    assert_eq!(capped["findings"], roomy["findings"]);
+    assert_eq!(capped["devices"], roomy["devices"]);
+    assert_eq!(findings(&capped)[0]["flows"], 10);
+}
