@@ -116,5 +116,79 @@ fn quic(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, pipeline, matching, parsers, quic);
+fn decode_and_flows(c: &mut Criterion) {
+    use shadowai::capture::RawPacket;
+    use shadowai::decode::{Decoded, Decoder};
+    use shadowai::flow::{FlowTable, TCP};
+    use shadowai::synth::frame::{tcp_frame, Endpoint, IpIdent, L2Options, TcpFields, TcpFlags};
+    use std::net::{IpAddr, Ipv4Addr};
+    let fields = TcpFields {
+        seq: 1,
+        ack: 1,
+        flags: TcpFlags::PSH_ACK,
+        window: 1_000,
+        options: &[],
+    };
+    // 10,000 frames of 10,000 distinct flows (one 100-byte segment each), VLAN-tagged.
+    let frames: Vec<Vec<u8>> = (0..10_000u32)
+        .map(|i| {
+            let from = Endpoint::new(
+                [2, 0, 0, 0, 0, 1],
+                IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+                40_000,
+            );
+            let to = Endpoint::new(
+                [2, 0, 0, 0, 0, 2],
+                IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + i)),
+                443,
+            );
+            let l2 = L2Options {
+                vlan: Some(7),
+                ..L2Options::default()
+            };
+            tcp_frame(&from, &to, l2, IpIdent::default(), &fields, &[0x17; 100]).expect("frame")
+        })
+        .collect();
+    let mut group = c.benchmark_group("decode");
+    group.throughput(Throughput::Elements(frames.len() as u64));
+    group.bench_function("ethernet+vlan+ipv4+tcp x10k", |b| {
+        let mut decoder = Decoder::new();
+        b.iter(|| {
+            let mut n = 0usize;
+            for data in &frames {
+                let raw = RawPacket {
+                    ts_nanos: 1,
+                    link_type: 1,
+                    orig_len: data.len() as u32,
+                    data,
+                };
+                if let Ok(Decoded::Ip(meta)) = decoder.decode(&raw) {
+                    n += meta.payload.len();
+                }
+            }
+            black_box(n)
+        })
+    });
+    group.bench_function("decode + flow table track x10k new flows", |b| {
+        let mut decoder = Decoder::new();
+        b.iter(|| {
+            let mut table = FlowTable::new(1 << 20);
+            for data in &frames {
+                let raw = RawPacket {
+                    ts_nanos: 1,
+                    link_type: 1,
+                    orig_len: data.len() as u32,
+                    data,
+                };
+                if let Ok(Decoded::Ip(meta)) = decoder.decode(&raw) {
+                    black_box(table.track(TCP, &meta).1);
+                }
+            }
+            black_box(table.len())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pipeline, matching, parsers, quic, decode_and_flows);
 criterion_main!(benches);
