@@ -8,7 +8,7 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 use serde::Serialize;
 
 use super::escape::{csv_cell, terminal};
-use super::table::human_bytes;
+use super::table::{human_bytes, short_time};
 use super::{Device, Format, Report, SCHEMA_VERSION};
 
 #[derive(Serialize)]
@@ -54,6 +54,8 @@ fn table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "Name",
             "Vendor",
             "Addresses",
+            "First seen (UTC)",
+            "Last seen (UTC)",
             "Sent",
             "Received",
             "Flows",
@@ -76,6 +78,8 @@ fn table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
+            Cell::new(short_time(&d.traffic.first_seen)),
+            Cell::new(short_time(&d.traffic.last_seen)),
             Cell::new(human_bytes(d.traffic.bytes_up)).set_alignment(CellAlignment::Right),
             Cell::new(human_bytes(d.traffic.bytes_down)).set_alignment(CellAlignment::Right),
             Cell::new(d.traffic.flows).set_alignment(CellAlignment::Right),

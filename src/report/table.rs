@@ -27,7 +27,7 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 /// `2026-11-24 09:05` from the report's RFC 3339 text (the table needs minutes, not millis).
-fn short_time(rfc3339: &str) -> String {
+pub fn short_time(rfc3339: &str) -> String {
     rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
 }
 
