@@ -15,3 +15,5 @@ pub mod proto;
 pub mod report;
 #[doc(hidden)]
 pub mod synth;
+#[cfg(test)]
+mod testkit;

@@ -222,13 +222,7 @@ fn walk_extensions(
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     /// zeek/fragmented-1.pcap frame 1 without its Ethernet header: first fragment (38 bytes of
     /// IP) of a UDP datagram, followed by Ethernet padding.

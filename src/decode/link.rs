@@ -219,13 +219,7 @@ fn bsd_loopback(data: &[u8], any_order: bool) -> Result<Net<'_>, DecodeError> {
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     fn ip_offset(frame: &LinkFrame<'_>, data: &[u8]) -> usize {
         let inner = match frame.net {

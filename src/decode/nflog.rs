@@ -102,13 +102,7 @@ fn first_attribute_is_little_endian(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     /// zeek/nflog-http.pcap frame 1, cut 8 bytes into the payload attribute's IPv4 header.
     const NFLOG_V4: &str = "02 00 00 2a 08 00 01 00 00 00 03 00 05 00 0a 00

@@ -75,13 +75,7 @@ pub(crate) fn pppoe_session(data: &[u8]) -> Result<Net<'_>, DecodeError> {
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     fn inner(net: Net<'_>) -> (u8, usize) {
         match net {

@@ -148,13 +148,7 @@ fn udp(data: &[u8], claimed: usize) -> Result<Layer4<'_>, DecodeError> {
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     fn done(layer: Layer4<'_>) -> L4<'_> {
         match layer {

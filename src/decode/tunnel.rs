@@ -186,13 +186,7 @@ fn ip_by_version(inner: &[u8]) -> Option<Inner<'_>> {
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     fn first_inner_byte(inner: Option<Inner<'_>>) -> Option<(char, u8)> {
         match inner? {

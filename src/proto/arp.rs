@@ -271,13 +271,7 @@ impl<'a> Ndp<'a> {
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let text: String = text.split_whitespace().collect();
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     /// zeek/arp-who-has.pcap frames 1 (request) and 2 (reply), ARP part.
     const ZEEK_REQUEST: &str = "00010800060400017831c1c63fc20a0000020000000000000a000001";
@@ -389,22 +383,14 @@ mod tests {
                     let _ = ndp.binding(Ipv6Addr::LOCALHOST);
                 }
             }
-            for _ in 0..2000 {
-                let mut mutated = input.clone();
-                for _ in 0..3 {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    let at = (seed as usize) % mutated.len();
-                    mutated[at] = (seed >> 32) as u8;
-                }
-                if let Ok(arp) = parse(&mutated) {
+            crate::testkit::mutations(&input, 2000, 3, &mut seed, |mutated| {
+                if let Ok(arp) = parse(mutated) {
                     let _ = (value(&arp), arp.sender_binding(), arp.target_mac());
                 }
-                if let Ok(Some(ndp)) = parse_ndp(&mutated) {
+                if let Ok(Some(ndp)) = parse_ndp(mutated) {
                     let _ = (ndp.binding(Ipv6Addr::LOCALHOST), ndp.options().count());
                 }
-            }
+            });
         }
     }
 }

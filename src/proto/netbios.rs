@@ -623,13 +623,7 @@ pub fn display_name(name: &[u8; NETBIOS_NAME_LEN]) -> String {
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let text: String = text.split_whitespace().collect();
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     fn nbns_signals(payload: &[u8]) -> (Vec<String>, ProtoResult<()>) {
         let mut out = Vec::new();
@@ -801,23 +795,15 @@ mod tests {
             for len in 0..=input.len() {
                 let _ = nbns_signals(&input[..len]);
             }
-            for _ in 0..3000 {
-                let mut mutated = input.clone();
-                for _ in 0..4 {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    let at = (seed as usize) % mutated.len();
-                    mutated[at] = (seed >> 32) as u8;
-                }
-                let _ = nbns_signals(&mutated);
-                if let Ok(msg) = parse_name_service(&mutated) {
+            crate::testkit::mutations(&input, 3000, 4, &mut seed, |mutated| {
+                let _ = nbns_signals(mutated);
+                if let Ok(msg) = parse_name_service(mutated) {
                     for entry in msg.entries().flatten() {
                         let _ = entry.nb_addresses().count();
                         let _ = entry.node_status().map(|s| s.names().count());
                     }
                 }
-            }
+            });
         }
     }
 }

@@ -10,13 +10,7 @@ mod robustness;
 
 use super::*;
 
-pub(super) fn hex(text: &str) -> Vec<u8> {
-    let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-    digits
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-        .collect()
-}
+pub(super) use crate::testkit::hex;
 
 pub(super) fn packet(link_type: u32, data: &[u8], ts_nanos: u64) -> RawPacket<'_> {
     RawPacket {

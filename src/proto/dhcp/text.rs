@@ -265,13 +265,7 @@ fn get_dns_name_checks(mut name: ExpandedName, consumed: isize) -> ProtoResult<E
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let text: String = text.split_whitespace().collect();
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     #[test]
     fn expand_dns_name_edge_cases() {

@@ -365,13 +365,7 @@ pub fn for_each_datagram_signal(
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let text: String = text.split_whitespace().collect();
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testkit::hex;
 
     fn browser_signals(payload: &[u8]) -> (Vec<String>, ProtoResult<()>) {
         let mut out = Vec::new();
@@ -476,17 +470,9 @@ mod tests {
             for len in 0..=input.len() {
                 let _ = browser_signals(&input[..len]);
             }
-            for _ in 0..3000 {
-                let mut mutated = input.clone();
-                for _ in 0..4 {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    let at = (seed as usize) % mutated.len();
-                    mutated[at] = (seed >> 32) as u8;
-                }
-                let _ = browser_signals(&mutated);
-            }
+            crate::testkit::mutations(&input, 3000, 4, &mut seed, |mutated| {
+                let _ = browser_signals(mutated);
+            });
         }
     }
 }

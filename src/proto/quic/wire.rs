@@ -147,21 +147,7 @@ pub(crate) fn put_varint_len(out: &mut Vec<u8>, value: u64, len: usize) {
 
 /// Hex text (whitespace and quotes ignored) to bytes, for the test fixtures.
 #[cfg(test)]
-pub(crate) fn hex(hex: &str) -> Vec<u8> {
-    let digits: Vec<u8> = hex
-        .bytes()
-        .filter(u8::is_ascii_hexdigit)
-        .map(|c| match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => c - b'A' + 10,
-        })
-        .collect();
-    digits
-        .chunks(2)
-        .map(|pair| pair[0] << 4 | pair[1])
-        .collect()
-}
+pub(crate) use crate::testkit::hex;
 
 #[cfg(test)]
 mod tests {
