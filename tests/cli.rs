@@ -17,6 +17,7 @@ use serde_json::Value;
 use shadowai::capture::file::FileSource;
 use shadowai::proto::tls::build::build_client_hello;
 use shadowai::synth::dns::{chain_answers, DnsMessage, TYPE_A};
+use shadowai::synth::frame::{tcp_frame, IpIdent, L2Options, TcpFields, TcpFlags};
 use shadowai::synth::pcap::PcapFormat;
 use shadowai::synth::pcapng::InterfaceDesc;
 use shadowai::synth::{
@@ -111,6 +112,31 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// One TCP segment with `flags`, sequence number `seq` and `payload`, as a captured packet.
+fn one_segment(
+    from: &Endpoint,
+    to: &Endpoint,
+    flags: TcpFlags,
+    seq: u32,
+    payload: &[u8],
+    at: u64,
+) -> Packet {
+    let fields = TcpFields {
+        seq,
+        ack: 1,
+        flags,
+        window: 64_240,
+        options: &[],
+    };
+    let l2 = L2Options::default();
+    let data = tcp_frame(from, to, l2, IpIdent::default(), &fields, payload).unwrap();
+    Packet {
+        ts_nanos: at,
+        interface: 0,
+        data,
+    }
+}
+
 /// TCP payload and source port of an Ethernet frame, `None` for anything else.
 fn tcp_payload(frame: &[u8]) -> Option<(u16, Vec<u8>)> {
     let sliced = etherparse::SlicedPacket::from_ethernet(frame).ok()?;
@@ -164,6 +190,14 @@ fn inspect_rows(file: &Path) -> Vec<Value> {
     stdout_text(&output)
         .lines()
         .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
+
+/// The values of one kind, in order.
+fn values(rows: &[Value], kind: &str) -> Vec<String> {
+    signals(rows, kind)
+        .into_iter()
+        .map(|(value, _, _)| value)
         .collect()
 }
 
@@ -662,10 +696,7 @@ fn assert_reassembled(name: &str, impair: impl FnOnce(TcpSession) -> TcpSession)
     let dir = tempfile::tempdir().unwrap();
     let path = write_pcap(dir.path(), name, tls_flow("chatgpt.com", impair));
     let rows = inspect_rows(&path);
-    let sni: Vec<String> = signals(&rows, "tls_sni")
-        .into_iter()
-        .map(|(value, _, _)| value)
-        .collect();
+    let sni: Vec<String> = values(&rows, "tls_sni");
     assert_eq!(sni, ["chatgpt.com"], "{name}: inspect");
     let report = audit_json(&[&path], &[]);
     assert_eq!(
@@ -746,10 +777,7 @@ fn dns_answer_names_a_later_flow_of_the_same_client() {
     );
     let rows = inspect_rows(&path);
     assert!(signals(&rows, "tls_sni").is_empty());
-    let answers: Vec<String> = signals(&rows, "dns_answer")
-        .into_iter()
-        .map(|(value, _, _)| value)
-        .collect();
+    let answers: Vec<String> = values(&rows, "dns_answer");
     assert_eq!(answers, ["api.anthropic.com CNAME x", "x A 1.2.3.4"]);
 
     let report = audit_json(&[&path], &[]);
@@ -811,10 +839,7 @@ fn look_alike_names_are_not_ai_services() {
     }
     let path = write_pcap(dir.path(), "look-alikes.pcap", packets);
     let rows = inspect_rows(&path);
-    let sni: Vec<String> = signals(&rows, "tls_sni")
-        .into_iter()
-        .map(|(value, _, _)| value)
-        .collect();
+    let sni: Vec<String> = values(&rows, "tls_sni");
     assert_eq!(sni, names);
     let report = audit_json(&[&path], &[]);
     assert_eq!(finding_keys(&report), []);
@@ -894,10 +919,7 @@ fn inspect_lines_have_exactly_the_documented_keys() {
         assert_eq!(keys, expected, "{row}");
     }
     // Every TLS visit of the sample except Copilot's (its handshake was lost) shows its SNI.
-    let sni: BTreeSet<String> = signals(&rows, "tls_sni")
-        .into_iter()
-        .map(|(value, _, _)| value)
-        .collect();
+    let sni: BTreeSet<String> = values(&rows, "tls_sni").into_iter().collect();
     let expected_sni: BTreeSet<String> = [
         "www.google.com",
         "chatgpt.com",
@@ -912,10 +934,7 @@ fn inspect_lines_have_exactly_the_documented_keys() {
     .map(str::to_owned)
     .collect();
     assert_eq!(sni, expected_sni);
-    let quic: Vec<String> = signals(&rows, "quic_sni")
-        .into_iter()
-        .map(|(value, _, _)| value)
-        .collect();
+    let quic: Vec<String> = values(&rows, "quic_sni");
     assert_eq!(quic, ["gemini.google.com"]);
 }
 
@@ -1032,44 +1051,18 @@ fn devices_command_lists_names_vendors_and_randomised_macs() {
 /// TCP Fast Open: the ClientHello rides in the SYN, whose data starts at ISN + 1.
 #[test]
 fn client_hello_in_the_syn_itself() {
-    use shadowai::synth::frame::{tcp_frame, IpIdent, L2Options, TcpFields, TcpFlags};
     let dir = tempfile::tempdir().unwrap();
     let hello = build_client_hello(Some("claude.ai"), &["h2"], false, 0);
     let (from, to) = (client(10, 50_000), server(PLAIN_SERVER, 443));
-    let isn = 1_000u32;
-    let syn = TcpFields {
-        seq: isn,
-        ack: 0,
-        flags: TcpFlags::SYN,
-        window: 64_240,
-        options: &[],
-    };
-    let frame = tcp_frame(
-        &from,
-        &to,
-        L2Options::default(),
-        IpIdent::default(),
-        &syn,
-        &hello,
-    )
-    .unwrap();
-    let packets = vec![Packet {
-        ts_nanos: T0,
-        interface: 0,
-        data: frame,
-    }];
-    let path = write_pcap(dir.path(), "tfo.pcap", packets);
-    let sni: Vec<String> = signals(&inspect_rows(&path), "tls_sni")
-        .into_iter()
-        .map(|(value, _, _)| value)
-        .collect();
+    let syn = one_segment(&from, &to, TcpFlags::SYN, 1_000, &hello, T0);
+    let path = write_pcap(dir.path(), "tfo.pcap", [syn]);
+    let sni: Vec<String> = values(&inspect_rows(&path), "tls_sni");
     assert_eq!(sni, ["claude.ai"]);
 }
 
 /// Flows folded early because the table is full still count, in flows, bytes and findings.
 #[test]
 fn flows_over_the_cap_are_folded_not_lost() {
-    use shadowai::synth::frame::{tcp_frame, IpIdent, L2Options, TcpFields, TcpFlags};
     let dir = tempfile::tempdir().unwrap();
     let hello = build_client_hello(Some("chatgpt.com"), &["h2"], false, 0);
     let mut packets = Vec::new();
@@ -1081,27 +1074,8 @@ fn flows_over_the_cap_are_folded_not_lost() {
         } else {
             b"\x17\x03\x03\x00\x01\x00"
         };
-        let fields = TcpFields {
-            seq: 1,
-            ack: 1,
-            flags: TcpFlags::PSH_ACK,
-            window: 1_000,
-            options: &[],
-        };
-        let frame = tcp_frame(
-            &from,
-            &to,
-            L2Options::default(),
-            IpIdent::default(),
-            &fields,
-            payload,
-        )
-        .unwrap();
-        packets.push(Packet {
-            ts_nanos: T0 + u64::from(i) * 1_000_000,
-            interface: 0,
-            data: frame,
-        });
+        let at = T0 + u64::from(i) * 1_000_000;
+        packets.push(one_segment(&from, &to, TcpFlags::PSH_ACK, 1, payload, at));
     }
     let path = write_pcap(dir.path(), "many.pcap", packets);
     let capped = audit_json(&[&path], &["--max-flows", "16"]);
