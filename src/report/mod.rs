@@ -233,6 +233,11 @@ impl Report {
                 .then_with(|| a.device.cmp(&b.device))
                 .then_with(|| a.service_id.cmp(&b.service_id))
         });
+        // One pass over the findings, not one per device.
+        let mut services_per_device: BTreeMap<DeviceKey, u64> = BTreeMap::new();
+        for (key, _) in view.findings.keys() {
+            *services_per_device.entry(*key).or_default() += 1;
+        }
         let devices = view
             .devices
             .iter()
@@ -248,7 +253,7 @@ impl Report {
                     vendor: id.vendor,
                     vendor_class: id.vendor_class.clone(),
                     ips: id.ips.clone(),
-                    ai_services: view.findings.keys().filter(|(k, _)| k == key).count() as u64,
+                    ai_services: services_per_device.get(key).copied().unwrap_or(0),
                     ai_flows: d.ai_flows,
                     traffic: Traffic::from(&d.totals),
                 })
