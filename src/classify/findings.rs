@@ -183,9 +183,10 @@ impl Aggregates {
         let hit = match named {
             // A host the site chose to ignore is not AI use here.
             Some((name, _)) if policy.ignores_host(name) => None,
-            Some((name, evidence)) => catalogue
-                .match_host(name)
-                .map(|m| (m.service_index, name.to_ascii_lowercase(), evidence)),
+            Some((name, evidence)) => catalogue.match_host(name).map(|m| {
+                let host = name.trim_end_matches('.').to_ascii_lowercase();
+                (m.service_index, host, evidence)
+            }),
             None => catalogue.match_ip(flow.server.ip()).map(|m| {
                 (
                     m.service_index,
@@ -202,7 +203,6 @@ impl Aggregates {
         let finding = self.findings.entry((key, service_index)).or_default();
         finding.totals.add(flow);
         finding.evidence.insert(evidence);
-        let host = host.trim_end_matches('.').to_string();
         if finding.hosts.len() < HOSTS_PER_FINDING || finding.hosts.contains_key(&host) {
             *finding.hosts.entry(host).or_default() += 1;
         }

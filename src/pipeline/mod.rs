@@ -362,9 +362,14 @@ impl<S: SignalSink> State<'_, S> {
                 .lookup(flow.client.ip(), flow.server.ip(), meta.ts_nanos);
         }
         let is_dns = meta.src_port == DNS_PORT || meta.dst_port == DNS_PORT;
+        if let (Transport::Udp, false) = (meta.transport, is_dns) {
+            if let Some(service) = names::name_service_of(meta) {
+                self.name_service(service, meta);
+                return;
+            }
+        }
         match meta.transport {
             Transport::Udp if is_dns => self.dns_message(meta, meta.payload, DnsFamily::Dns),
-            Transport::Udp if names::is_name_service_port(meta) => self.name_service(meta),
             Transport::Udp if meta.src_port == MDNS_PORT || meta.dst_port == MDNS_PORT => {
                 self.dns_message(meta, meta.payload, DnsFamily::Mdns)
             }

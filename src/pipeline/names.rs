@@ -17,25 +17,38 @@ const DHCPV6_PORTS: [u16; 2] = [546, 547];
 const NBNS_PORT: u16 = 137;
 const NBDS_PORT: u16 = 138;
 
-pub(super) fn is_name_service_port(meta: &PacketMeta<'_>) -> bool {
+/// The name-announcing protocols, told apart by port.
+#[derive(Clone, Copy)]
+pub(super) enum NameService {
+    Dhcp,
+    Dhcpv6,
+    Nbns,
+    NetbiosDatagram,
+}
+
+/// Which name-announcing protocol a UDP packet speaks, if any (one look at the ports).
+pub(super) fn name_service_of(meta: &PacketMeta<'_>) -> Option<NameService> {
     let either = |p: u16| meta.src_port == p || meta.dst_port == p;
-    DHCP_PORTS.iter().any(|p| either(*p))
-        || DHCPV6_PORTS.iter().any(|p| either(*p))
-        || either(NBNS_PORT)
-        || either(NBDS_PORT)
+    if DHCP_PORTS.iter().any(|p| either(*p)) {
+        Some(NameService::Dhcp)
+    } else if DHCPV6_PORTS.iter().any(|p| either(*p)) {
+        Some(NameService::Dhcpv6)
+    } else if either(NBNS_PORT) {
+        Some(NameService::Nbns)
+    } else if either(NBDS_PORT) {
+        Some(NameService::NetbiosDatagram)
+    } else {
+        None
+    }
 }
 
 impl<S: SignalSink> State<'_, S> {
-    pub(super) fn name_service(&mut self, meta: &PacketMeta<'_>) {
-        let either = |p: u16| meta.src_port == p || meta.dst_port == p;
-        if DHCP_PORTS.iter().any(|p| either(*p)) {
-            self.dhcp(meta);
-        } else if DHCPV6_PORTS.iter().any(|p| either(*p)) {
-            self.dhcpv6(meta);
-        } else if either(NBNS_PORT) {
-            self.nbns(meta);
-        } else {
-            self.netbios_datagram(meta);
+    pub(super) fn name_service(&mut self, service: NameService, meta: &PacketMeta<'_>) {
+        match service {
+            NameService::Dhcp => self.dhcp(meta),
+            NameService::Dhcpv6 => self.dhcpv6(meta),
+            NameService::Nbns => self.nbns(meta),
+            NameService::NetbiosDatagram => self.netbios_datagram(meta),
         }
     }
 
