@@ -107,7 +107,7 @@ pub struct MacFacts {
     pub vendor_class: Option<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct DeviceTable {
     macs: HashMap<[u8; 6], MacFacts, FxBuild>,
     /// Names learned for an address without a MAC (NetBIOS registrations, mDNS A records of

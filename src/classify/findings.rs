@@ -160,6 +160,10 @@ pub struct Aggregates {
 
 impl Aggregates {
     pub fn fold(&mut self, flow: &Flow, catalogue: &Catalogue, policy: &Policy) {
+        if flow.packets_up + flow.packets_down == 0 {
+            // Idle since the last period cut (`scan --every`): nothing to report.
+            return;
+        }
         let mut key = Endpoint {
             mac: flow.client_mac,
             ip: flow.client.ip(),

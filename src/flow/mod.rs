@@ -356,6 +356,30 @@ impl FlowTable {
         }
     }
 
+    /// A period boundary (`scan --every`): hands every flow that carried packets since the last
+    /// cut to `fold`, oldest first, then restarts its counters. The flow itself, its name and
+    /// its reassembly state stay, so a connection that spans two periods is counted in both,
+    /// each time with the bytes of that period only.
+    pub fn cut(&mut self, mut fold: impl FnMut(&Flow)) {
+        let mut active: Vec<&mut Flow> = self
+            .flows
+            .values_mut()
+            .filter(|f| f.packets_up + f.packets_down > 0)
+            .collect();
+        active.sort_by_key(|f| (f.first_ts, f.client, f.server, f.protocol));
+        for flow in active {
+            fold(flow);
+            flow.bytes_up = 0;
+            flow.bytes_down = 0;
+            flow.packets_up = 0;
+            flow.packets_down = 0;
+            // The next packet sets it (`track` keeps the minimum).
+            flow.first_ts = u64::MAX;
+        }
+        self.evicted_by_cap = 0;
+        self.created = 0;
+    }
+
     /// Hands out every remaining flow (end of input), oldest first so the result is stable.
     pub fn drain(&mut self, mut fold: impl FnMut(Flow)) {
         let mut all: Vec<Flow> = self.flows.drain().map(|(_, f)| f).collect();

@@ -303,6 +303,31 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
         }
     }
 
+    /// Ends a reporting period (`scan --every`) without ending the run: what the period's
+    /// packets added is handed over, open flows included (with their bytes of this period), and
+    /// counting restarts from zero. Flows, the passive DNS map and device names stay, so a
+    /// connection or a name learned in one period still counts in the next.
+    pub fn cut(&mut self) -> Outcome {
+        let state = &mut self.state;
+        let (catalogue, policy) = (state.catalogue, state.policy);
+        let evicted = state.flows.evicted_by_cap;
+        let agg = &mut state.agg;
+        state.flows.cut(|flow| agg.fold(flow, catalogue, policy));
+        let mut stats = std::mem::take(&mut state.stats);
+        let agg = std::mem::take(&mut state.agg);
+        stats.flows = agg.flows;
+        stats.named_flows = agg.named_flows;
+        stats.ai_flows = agg.ai_flows;
+        stats.flows_evicted_by_cap += evicted;
+        Outcome {
+            aggregates: agg,
+            devices: state.devices.clone(),
+            stats,
+            first_ts: state.first_ts.take(),
+            last_ts: state.last_ts.take(),
+        }
+    }
+
     /// Folds every open flow and hands the result over.
     pub fn finish(self) -> (Outcome, S) {
         let mut state = self.state;
@@ -900,6 +925,90 @@ enum Step {
 #[cfg(test)]
 mod tests {
     use super::host_of_authority;
+    use super::{NoSignals, Options, Outcome, Pipeline};
+    use crate::capture::file::FileSource;
+    use crate::classify::rules::Catalogue;
+
+    /// Runs the bundled sample, cutting a period every `every` frames (0: never).
+    fn sample_periods(every: u64) -> Vec<Outcome> {
+        let catalogue = Catalogue::embedded().unwrap();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/office-lan.pcapng");
+        let mut source = FileSource::open(&path).unwrap();
+        let mut pipeline = Pipeline::new(&catalogue, Options::default(), NoSignals);
+        let mut periods = Vec::new();
+        let mut frame = 0;
+        while let Some(packet) = source.next_packet().unwrap() {
+            frame += 1;
+            pipeline.process(frame, &packet);
+            if every > 0 && frame % every == 0 {
+                periods.push(pipeline.cut());
+            }
+        }
+        periods.push(pipeline.finish().0);
+        periods
+    }
+
+    /// Bytes and packets per (device, AI service) over all periods.
+    fn ai_totals(periods: &[Outcome]) -> std::collections::BTreeMap<String, (u64, u64, u64)> {
+        let mut totals = std::collections::BTreeMap::new();
+        for outcome in periods {
+            for ((endpoint, service), finding) in &outcome.aggregates.findings {
+                let t: &mut (u64, u64, u64) =
+                    totals.entry(format!("{endpoint:?} {service}")).or_default();
+                t.0 += finding.totals.bytes_up;
+                t.1 += finding.totals.bytes_down;
+                t.2 += finding.totals.packets_up + finding.totals.packets_down;
+            }
+        }
+        totals
+    }
+
+    #[test]
+    fn period_cuts_lose_and_double_nothing() {
+        let whole = sample_periods(0);
+        assert_eq!(whole.len(), 1);
+        let cut = sample_periods(500);
+        assert!(cut.len() >= 6, "{} periods", cut.len());
+        let sum =
+            |f: fn(&Outcome) -> u64, outcomes: &[Outcome]| outcomes.iter().map(f).sum::<u64>();
+        assert_eq!(sum(|o| o.stats.packets, &cut), whole[0].stats.packets);
+        assert_eq!(
+            sum(|o| o.stats.captured_bytes, &cut),
+            whole[0].stats.captured_bytes
+        );
+        let bytes = |o: &Outcome| {
+            o.aggregates
+                .endpoints
+                .values()
+                .map(|e| e.totals.bytes_up + e.totals.bytes_down)
+                .sum::<u64>()
+        };
+        assert_eq!(sum(bytes, &cut), sum(bytes, &whole));
+        let whole_ai = ai_totals(&whole);
+        assert!(!whole_ai.is_empty());
+        assert_eq!(ai_totals(&cut), whole_ai);
+        // Device names learned in an early period are still known in the last one.
+        let last = cut.last().unwrap();
+        let mut named = 0;
+        for endpoint in whole[0].aggregates.endpoints.keys() {
+            let name = |o: &Outcome| {
+                format!(
+                    "{:?}",
+                    o.devices.names_of(endpoint.mac, &[endpoint.ip]).best()
+                )
+            };
+            named += usize::from(
+                whole[0]
+                    .devices
+                    .names_of(endpoint.mac, &[endpoint.ip])
+                    .best()
+                    .is_some(),
+            );
+            assert_eq!(name(last), name(&whole[0]));
+        }
+        assert!(named >= 4, "{named} named devices");
+    }
 
     #[test]
     fn authority_host() {
