@@ -1,4 +1,4 @@
-//! Packet sources: capture files (pcap, pcapng, gzip, stdin) and, later, live interfaces.
+//! Packet sources: capture files (pcap, pcapng, gzip, stdin) and live interfaces (libpcap).
 //! A source yields raw frames with their timestamp and link type; it never parses protocols.
 
 /// One captured frame, borrowed from the source's buffer.
@@ -16,6 +16,7 @@ pub struct RawPacket<'a> {
 
 pub mod batch;
 pub mod file;
+pub mod live;
 mod pcap;
 mod pcapng;
 
