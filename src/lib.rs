@@ -13,6 +13,7 @@ pub mod flow;
 pub mod pipeline;
 pub mod proto;
 pub mod report;
+pub mod scan;
 #[doc(hidden)]
 pub mod synth;
 #[cfg(test)]
