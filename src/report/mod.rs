@@ -8,6 +8,7 @@ pub mod csv;
 pub mod devices;
 pub mod escape;
 pub mod inspect;
+pub mod interfaces;
 pub mod pseudonym;
 pub mod table;
 pub mod time;
@@ -40,8 +41,33 @@ pub struct Report {
     pub devices: Vec<Device>,
     /// MACs that carry many client addresses (routers): their traffic is attributed by IP.
     pub routers: Vec<String>,
+    /// Set by `scan`: the interface and what libpcap counted in this report's period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<LiveCapture>,
     pub stats: Stats,
     pub warnings: Vec<String>,
+}
+
+/// A live capture (`shadowai scan`) and libpcap's counters (`pcap_stats`) for the report's
+/// period. `packets_received` counts what the kernel passed the capture filter; drops are
+/// packets the kernel or the interface had to discard because this machine did not read them
+/// in time. The counters are `null` where the platform keeps none.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveCapture {
+    pub interface: String,
+    /// LINKTYPE_ number of the interface (1: Ethernet).
+    pub link_type: u32,
+    pub filter: Option<String>,
+    pub snaplen: u32,
+    pub promiscuous: bool,
+    /// Wall-clock start and end of the period (RFC 3339, UTC).
+    pub started: String,
+    pub ended: String,
+    /// `period` (an `--every` boundary), `duration`, `packets`, `signal` or `error`.
+    pub ended_by: &'static str,
+    pub packets_received: Option<u64>,
+    pub packets_dropped_by_kernel: Option<u64>,
+    pub packets_dropped_by_interface: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -278,12 +304,37 @@ impl Report {
             findings,
             devices,
             routers,
+            capture: None,
             stats: Stats {
                 warnings: warnings.len() as u64,
                 ..outcome.stats.clone()
             },
             warnings,
         }
+    }
+}
+
+impl Report {
+    /// Adds the live capture's facts, and a warning when it dropped packets.
+    pub fn with_capture(mut self, capture: LiveCapture) -> Report {
+        let kernel = capture.packets_dropped_by_kernel.unwrap_or(0);
+        let interface = capture.packets_dropped_by_interface.unwrap_or(0);
+        if kernel + interface > 0 {
+            // On Linux, libpcap's "received" includes the packets the kernel dropped.
+            let received = capture.packets_received.unwrap_or(0);
+            self.warnings.push(format!(
+                "this machine did not keep up with {}: {} packet(s) dropped by the kernel and {} by the interface \
+                 (of {} the capture filter passed), so the findings may miss traffic; capture less with --filter \
+                 (e.g. 'tcp port 443 or udp port 443 or port 53 or port 67'), or run on a faster machine",
+                capture.interface,
+                kernel,
+                interface,
+                received,
+            ));
+            self.stats.warnings = self.warnings.len() as u64;
+        }
+        self.capture = Some(capture);
+        self
     }
 }
 
@@ -315,7 +366,17 @@ pub fn write_atomically(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    // A report is for people, not a secret: like any file the admin creates it follows the
+    // umask (usually 0644), not tempfile's 0600, so a report written after the capture dropped
+    // to `nobody` is still readable by the admin who reads it.
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".shadowai-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     {
         let mut buffered = io::BufWriter::new(tmp.as_file_mut());
         fill(&mut buffered)?;

@@ -112,9 +112,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             by_status(Status::Approved),
         )?;
     }
+    let source = match &report.capture {
+        Some(capture) => format!("captured on {}", terminal(&capture.interface)),
+        None => format!("in {} file(s)", stats.files_read),
+    };
     writeln!(
         out,
-        "{} AI finding(s) on {} of {} device(s); {} packets, {} flows ({} named, {} to AI services) in {} file(s).",
+        "{} AI finding(s) on {} of {} device(s); {} packets, {} flows ({} named, {} to AI services) {source}.",
         report.findings.len(),
         devices_with_ai,
         report.devices.len(),
@@ -122,8 +126,20 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         stats.flows,
         stats.named_flows,
         stats.ai_flows,
-        stats.files_read,
     )?;
+    if let Some(capture) = &report.capture {
+        let count = |n: Option<u64>| n.map_or("?".to_string(), |n| n.to_string());
+        writeln!(
+            out,
+            "Live capture {} to {} (UTC, ended by {}): {} packet(s) received by the filter, {} dropped by the kernel, {} by the interface.",
+            short_time(&capture.started),
+            short_time(&capture.ended),
+            capture.ended_by,
+            count(capture.packets_received),
+            count(capture.packets_dropped_by_kernel),
+            count(capture.packets_dropped_by_interface),
+        )?;
+    }
     if let (Some(first), Some(last)) = (&report.first_seen, &report.last_seen) {
         writeln!(
             out,

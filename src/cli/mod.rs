@@ -21,6 +21,8 @@ use crate::report::inspect::{self, Collect, JsonLines};
 use crate::report::pseudonym::Pseudonymizer;
 use crate::report::{self, Format, Input, Report};
 
+mod scan;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "shadowai",
@@ -40,6 +42,14 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Every device seen: addresses, announced names, vendor, traffic, AI findings.
     Devices(DevicesArgs),
+    /// Capture live on an interface (libpcap) and report AI use, once at the end or every
+    /// period (`--every`). Ctrl-C or SIGTERM stops and writes the report; a second one aborts.
+    Scan(scan::ScanArgs),
+    /// The interfaces `scan` can capture on, with their addresses; the default one first.
+    Interfaces {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Map tokens of a pseudonymised report back to MACs, addresses and names.
     Reveal(RevealArgs),
     /// The signature catalogue: list it, check rule files, test a name or address against it.
@@ -96,7 +106,16 @@ pub struct InputArgs {
     /// Capture files to read, in order; `-` reads standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Write the report to this file (atomically) instead of standard output.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How a report is made and where it goes: shared by `audit`, `devices` and `scan`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the report to this file (atomically) instead of standard output. For `scan`, a
+    /// pattern with strftime fields in local time (`reports/%Y-%m-%d_%H%M.json`), named after
+    /// the start of each report's period.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// Extra signature folders: their *.yaml files add to the built-in rules (same file name replaces).
@@ -143,6 +162,19 @@ pub enum FailOn {
     Any,
 }
 
+impl FailOn {
+    /// Whether the report holds what `--fail-on` asks to fail on.
+    pub fn matches(self, report: &Report) -> bool {
+        match self {
+            FailOn::Any => !report.findings.is_empty(),
+            FailOn::Unapproved => report
+                .findings
+                .iter()
+                .any(|f| f.status == Status::Unapproved),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InspectFormat {
     Jsonl,
@@ -168,6 +200,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit(args),
         Command::Inspect(args) => inspect_cmd(args),
         Command::Devices(args) => devices_cmd(args),
+        Command::Scan(args) => scan::scan_cmd(args),
+        Command::Interfaces { format } => scan::interfaces_cmd(format),
         Command::Reveal(args) => reveal_cmd(args),
         Command::Rules(command) => rules_cmd(command),
     }
@@ -269,11 +303,9 @@ fn read_inputs<S: SignalSink>(
 /// Reads the inputs with the rules and site policy; the report, and whether an input could
 /// not be read at all.
 fn build_report(input: &InputArgs) -> anyhow::Result<(Report, bool)> {
-    let catalogue = Catalogue::load(&input.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let policy = Policy::discover(input.config.as_deref(), &catalogue)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (catalogue, policy) = load_rules(&input.report)?;
     let options = Options {
-        max_flows: input.max_flows,
+        max_flows: input.report.max_flows,
     };
     let mut pipeline = Pipeline::with_policy(&catalogue, &policy, options, NoSignals);
     let (inputs, warnings, failed) = read_inputs(&mut pipeline, &input.files, |_, _| {});
@@ -282,12 +314,28 @@ fn build_report(input: &InputArgs) -> anyhow::Result<(Report, bool)> {
     }
     let (outcome, _) = pipeline.finish();
     let mut report = Report::build(&outcome, &catalogue, &policy, inputs, warnings);
-    if let Some(keyfile) = &input.pseudonymize {
-        Pseudonymizer::load_or_create(keyfile)
-            .with_context(|| format!("key file {}", keyfile.display()))?
-            .apply(&mut report);
+    if let Some(pseudonymizer) = load_pseudonymizer(input.report.pseudonymize.as_deref())? {
+        pseudonymizer.apply(&mut report);
     }
     Ok((report, failed))
+}
+
+/// The catalogue (built-in plus `--rules`) and the site policy.
+fn load_rules(args: &ReportArgs) -> anyhow::Result<(Catalogue, Policy)> {
+    let catalogue = Catalogue::load(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let policy =
+        Policy::discover(args.config.as_deref(), &catalogue).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((catalogue, policy))
+}
+
+/// The `--pseudonymize` key, created if missing.
+fn load_pseudonymizer(keyfile: Option<&Path>) -> anyhow::Result<Option<Pseudonymizer>> {
+    keyfile
+        .map(|keyfile| {
+            Pseudonymizer::load_or_create(keyfile)
+                .with_context(|| format!("key file {}", keyfile.display()))
+        })
+        .transpose()
 }
 
 fn reveal_cmd(args: RevealArgs) -> anyhow::Result<ExitCode> {
@@ -295,11 +343,13 @@ fn reveal_cmd(args: RevealArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("key file {}", args.keyfile.display()))?;
     let input = InputArgs {
         files: args.captures,
-        output: None,
-        rules: Vec::new(),
-        max_flows: crate::flow::DEFAULT_MAX_FLOWS,
-        config: args.config,
-        pseudonymize: None,
+        report: ReportArgs {
+            output: None,
+            rules: Vec::new(),
+            max_flows: crate::flow::DEFAULT_MAX_FLOWS,
+            config: args.config,
+            pseudonymize: None,
+        },
     };
     let (report, failed) = build_report(&input)?;
     let map = key.reveal_map(&report);
@@ -318,17 +368,10 @@ fn reveal_cmd(args: RevealArgs) -> anyhow::Result<ExitCode> {
 
 fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let (report, failed) = build_report(&args.input)?;
-    emit(args.input.output.as_deref(), |out| {
+    emit(args.input.report.output.as_deref(), |out| {
         report::render(&report, args.format, out)
     })?;
-    let fail = match args.fail_on {
-        Some(FailOn::Any) => !report.findings.is_empty(),
-        Some(FailOn::Unapproved) => report
-            .findings
-            .iter()
-            .any(|f| f.status == Status::Unapproved),
-        None => false,
-    };
+    let fail = args.fail_on.is_some_and(|what| what.matches(&report));
     Ok(if failed {
         ExitCode::from(2)
     } else if fail {
@@ -340,7 +383,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
 
 fn devices_cmd(args: DevicesArgs) -> anyhow::Result<ExitCode> {
     let (report, failed) = build_report(&args.input)?;
-    emit(args.input.output.as_deref(), |out| {
+    emit(args.input.report.output.as_deref(), |out| {
         report::devices::render(&report, args.format, out)
     })?;
     Ok(if failed {
