@@ -2,19 +2,27 @@
 //! (snaplen, promiscuous mode, BPF filter, kernel buffer), reading frames with a short timeout so
 //! the caller can stop or end a period while the network is quiet, and libpcap's drop counters.
 //!
+//! The capture is non-blocking and a quiet read waits in `poll(2)`: libpcap's own read timeout
+//! cannot be relied on, because with Linux's TPACKET_V3 ring it only starts once a frame has
+//! arrived, so a read on a silent link would block for ever and Ctrl-C, `--duration` and
+//! `--every` would wait for the next frame.
+//!
 //! It yields the same `RawPacket`s as a capture file and parses nothing. Errors are turned into
 //! what an admin can act on: a missing right names the exact fix, an unknown interface points to
 //! `shadowai interfaces`, a bad filter quotes libpcap's complaint.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::os::fd::AsFd;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use ::pcap::{Active, Capture, Device, Precision};
 
 use super::RawPacket;
 
 /// How long one read waits for traffic before handing control back (stop, period end).
-const READ_TIMEOUT_MS: i32 = 250;
+const READ_TIMEOUT_MS: u16 = 250;
 /// Kernel buffer for captured frames: a second of a busy gigabit link, so a slow moment in the
 /// classifier costs no drops. libpcap's own default is 2 MiB.
 const BUFFER_BYTES: i32 = 32 << 20;
@@ -34,13 +42,28 @@ pub struct LiveOptions {
 #[derive(Debug)]
 pub enum LiveError {
     /// No right to capture (not root, no CAP_NET_RAW).
-    Permission { interface: String, detail: String },
-    NoSuchInterface { interface: String, detail: String },
+    Permission {
+        interface: String,
+        detail: String,
+    },
+    NoSuchInterface {
+        interface: String,
+        detail: String,
+    },
     NoDefaultInterface,
-    Filter { filter: String, detail: String },
-    Open { interface: String, detail: String },
+    Filter {
+        filter: String,
+        detail: String,
+    },
+    Open {
+        interface: String,
+        detail: String,
+    },
     /// The interface went away or libpcap failed while reading.
-    Read { interface: String, detail: String },
+    Read {
+        interface: String,
+        detail: String,
+    },
 }
 
 impl fmt::Display for LiveError {
@@ -114,6 +137,8 @@ pub struct LiveSource {
     link_type: u32,
     /// Timestamps come in nanoseconds (else microseconds).
     nanos: bool,
+    /// The last read found nothing: the next one first waits for traffic.
+    quiet: bool,
 }
 
 fn is_permission_error(detail: &str) -> bool {
@@ -142,7 +167,7 @@ impl LiveSource {
                 .map(|c| {
                     c.snaplen(snaplen)
                         .promisc(options.promiscuous)
-                        .timeout(READ_TIMEOUT_MS)
+                        .timeout(i32::from(READ_TIMEOUT_MS))
                         .buffer_size(BUFFER_BYTES)
                         .precision(precision)
                 })
@@ -156,11 +181,16 @@ impl LiveSource {
                 Err(_) => return Err(classify_open_error(&interface, &first)),
             },
         };
+        let capture = capture.setnonblock().map_err(|e| LiveError::Read {
+            interface: interface.clone(),
+            detail: e.to_string(),
+        })?;
         let mut source = LiveSource {
             link_type: u32::try_from(capture.get_datalink().0).unwrap_or(u32::MAX),
             capture,
             interface,
             nanos,
+            quiet: false,
         };
         if let Some(filter) = &options.filter {
             source
@@ -182,8 +212,15 @@ impl LiveSource {
         self.link_type
     }
 
-    /// The next frame, or `None` when the read timeout passed with no traffic.
+    /// The next frame, or `None` when there is none now. After a `None` the next call first
+    /// waits up to the read timeout for traffic, so a caller looping on this function sleeps
+    /// while the link is quiet and still looks at its clock and stop flag four times a second.
     pub fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, LiveError> {
+        if std::mem::take(&mut self.quiet) {
+            let mut fds = [PollFd::new(self.capture.as_fd(), PollFlags::POLLIN)];
+            // A signal (EINTR) or an error only ends the wait early; the read below tells.
+            let _ = poll(&mut fds, PollTimeout::from(READ_TIMEOUT_MS));
+        }
         match self.capture.next_packet() {
             Ok(packet) => {
                 let ts = packet.header.ts;
@@ -203,7 +240,10 @@ impl LiveSource {
                     data: packet.data,
                 }))
             }
-            Err(::pcap::Error::TimeoutExpired) => Ok(None),
+            Err(::pcap::Error::TimeoutExpired) => {
+                self.quiet = true;
+                Ok(None)
+            }
             Err(e) => Err(LiveError::Read {
                 interface: self.interface.clone(),
                 detail: e.to_string(),
@@ -324,7 +364,10 @@ mod tests {
     fn netmask_prefix() {
         assert_eq!(prefix_len("255.255.255.0".parse().unwrap()), Some(24));
         assert_eq!(prefix_len("255.0.255.0".parse().unwrap()), None);
-        assert_eq!(prefix_len("ffff:ffff:ffff:ffff::".parse().unwrap()), Some(64));
+        assert_eq!(
+            prefix_len("ffff:ffff:ffff:ffff::".parse().unwrap()),
+            Some(64)
+        );
     }
 
     #[test]
@@ -334,9 +377,15 @@ mod tests {
             e("eth0: You don't have permission to perform this capture on that device (socket: Operation not permitted)"),
             LiveError::Permission { .. }
         ));
-        assert!(matches!(e("eth0: No such device exists (No such device exists)"), LiveError::NoSuchInterface { .. }));
+        assert!(matches!(
+            e("eth0: No such device exists (No such device exists)"),
+            LiveError::NoSuchInterface { .. }
+        ));
         let text = e("socket: Operation not permitted").to_string();
-        assert!(text.contains("sudo setcap cap_net_raw,cap_net_admin=eip"), "{text}");
+        assert!(
+            text.contains("sudo setcap cap_net_raw,cap_net_admin=eip"),
+            "{text}"
+        );
         assert!(text.contains("any local user"), "{text}");
     }
 

@@ -201,7 +201,10 @@ fn output_pattern(args: &ScanArgs) -> anyhow::Result<Option<String>> {
         // Two whole periods in a row must get two names, or each report would replace the last.
         let second = next_boundary(now, every);
         let third = next_boundary(second, every);
-        let (a, b) = (render_path(&pattern, second)?, render_path(&pattern, third)?);
+        let (a, b) = (
+            render_path(&pattern, second)?,
+            render_path(&pattern, third)?,
+        );
         if a == b {
             bail!(
                 "--output '{pattern}' gives consecutive periods the same name ({}), so each report would replace the one before; add finer time fields, e.g. '%Y-%m-%d_%H%M%S'",

@@ -14,7 +14,13 @@ pub fn write_table(interfaces: &[Interface], out: &mut dyn Write) -> io::Result<
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec!["Interface", "Default", "State", "Addresses", "Description"]);
+        .set_header(vec![
+            "Interface",
+            "Default",
+            "State",
+            "Addresses",
+            "Description",
+        ]);
     for i in interfaces {
         let mut state: Vec<&str> = vec![if i.up { "up" } else { "down" }];
         if i.running {

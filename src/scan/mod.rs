@@ -25,10 +25,10 @@ use crate::pipeline::{Outcome, Pipeline, SignalSink};
 
 /// How often the loop looks at the clock while packets keep coming.
 const TICK: Duration = Duration::from_millis(100);
-/// Reading on after a stop request ends after this many empty read timeouts in a row (the
-/// kernel hands over a partly filled buffer block only when its own timeout passes, so one
-/// empty read is not proof that nothing is left)...
-const DRAIN_IDLE_READS: u32 = 2;
+/// Reading on after a stop request ends after this many empty reads in a row. The kernel hands
+/// over a partly filled buffer block only when its own timeout (the read timeout) passes, so
+/// one empty read is no proof that nothing is left; after the first, each waits one timeout...
+const DRAIN_IDLE_READS: u32 = 3;
 /// ...or after this long, on a link that never goes quiet.
 const DRAIN_MAX: Duration = Duration::from_secs(2);
 
@@ -262,7 +262,7 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(5));
                 return Ok(None);
             }
-            if self.next > 0 && self.next % self.burst == 0 && self.quiet_reads < self.next {
+            if self.next > 0 && self.next.is_multiple_of(self.burst) && self.quiet_reads < self.next {
                 self.quiet_reads = self.next;
                 std::thread::sleep(Duration::from_millis(20));
                 return Ok(None);

@@ -64,15 +64,13 @@ fn timestamp(at: SystemTime) -> Timestamp {
 /// The end of the period that contains `now`.
 pub fn next_boundary(now: SystemTime, every: Duration) -> SystemTime {
     let every_secs = every.as_secs().max(1);
-    if DAY_SECS % every_secs == 0 {
+    if DAY_SECS.is_multiple_of(every_secs) {
         let ts = timestamp(now);
         if let Ok(midnight) = ts.to_zoned_datetime(TimeZone::system()).start_of_day() {
             let midnight = midnight.timestamp().as_second();
             let since = u64::try_from(ts.as_second().saturating_sub(midnight)).unwrap_or(0);
             let ends = (since / every_secs + 1) * every_secs;
-            let secs = u64::try_from(midnight)
-                .unwrap_or(0)
-                .saturating_add(ends);
+            let secs = u64::try_from(midnight).unwrap_or(0).saturating_add(ends);
             return SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
         }
     }
@@ -126,7 +124,10 @@ mod tests {
         let text = path.to_string_lossy().to_string();
         assert!(text.starts_with("reports/2025-11-2"), "{text}");
         assert!(text.ends_with(".json") && text.len() == "reports/2025-11-24_1640.json".len());
-        assert_eq!(render_path("plain.json", at).unwrap(), PathBuf::from("plain.json"));
+        assert_eq!(
+            render_path("plain.json", at).unwrap(),
+            PathBuf::from("plain.json")
+        );
         assert!(render_path("bad-%!.json", at).is_err());
     }
 }
