@@ -551,3 +551,28 @@ fn unknown_user_and_bad_filter_are_refused_before_capturing() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("filter"), "{stderr}");
 }
+
+#[test]
+fn a_second_ctrl_c_aborts_at_once() {
+    const TEST: &str = "a_second_ctrl_c_aborts_at_once";
+    if let Some(why) = unavailable() {
+        return skip(TEST, &why);
+    }
+    let ns = Netns::create().unwrap();
+    let dir = report_dir();
+    let report_path = dir.path().join("report.json");
+    let scan = ns.scan(&[
+        "--format",
+        "json",
+        "--output",
+        report_path.to_str().unwrap(),
+    ]);
+    // The first asks for the report; on a quiet link reading what is left takes at least
+    // half a second, so the second arrives while the first is still being honoured.
+    scan.signal(Signal::SIGINT);
+    std::thread::sleep(Duration::from_millis(30));
+    scan.signal(Signal::SIGINT);
+    let (status, stderr) = scan.finish(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130), "stderr:\n{stderr}");
+    assert!(!report_path.exists(), "an aborted run wrote a report");
+}

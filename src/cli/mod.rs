@@ -21,7 +21,7 @@ use crate::report::inspect::{self, Collect, JsonLines};
 use crate::report::pseudonym::Pseudonymizer;
 use crate::report::{self, Format, Input, Report};
 
-mod scan;
+pub mod scan;
 
 #[derive(Debug, Parser)]
 #[command(

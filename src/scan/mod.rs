@@ -262,7 +262,8 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(5));
                 return Ok(None);
             }
-            if self.next > 0 && self.next.is_multiple_of(self.burst) && self.quiet_reads < self.next {
+            if self.next > 0 && self.next.is_multiple_of(self.burst) && self.quiet_reads < self.next
+            {
                 self.quiet_reads = self.next;
                 std::thread::sleep(Duration::from_millis(20));
                 return Ok(None);
