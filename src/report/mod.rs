@@ -386,3 +386,52 @@ pub fn write_atomically(
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::policy::Policy;
+    use crate::classify::rules::Catalogue;
+    use crate::pipeline::{NoSignals, Options, Pipeline};
+
+    fn live(kernel: u64, interface: u64) -> LiveCapture {
+        LiveCapture {
+            interface: "eth1".into(),
+            link_type: 1,
+            filter: None,
+            snaplen: 262_144,
+            promiscuous: true,
+            started: "2026-12-04T07:00:00.000Z".into(),
+            ended: "2026-12-04T08:00:00.000Z".into(),
+            ended_by: "period",
+            packets_received: Some(1000),
+            packets_dropped_by_kernel: Some(kernel),
+            packets_dropped_by_interface: Some(interface),
+        }
+    }
+
+    #[test]
+    fn drops_in_a_live_capture_are_a_warning() {
+        let catalogue = Catalogue::from_sources(&[]).unwrap();
+        let policy = Policy::default();
+        let (outcome, _) =
+            Pipeline::with_policy(&catalogue, &policy, Options::default(), NoSignals).finish();
+        let clean = Report::build(&outcome, &catalogue, &policy, Vec::new(), Vec::new())
+            .with_capture(live(0, 0));
+        assert!(clean.warnings.is_empty(), "{:?}", clean.warnings);
+        for (kernel, interface) in [(7, 0), (0, 3)] {
+            let report = Report::build(&outcome, &catalogue, &policy, Vec::new(), Vec::new())
+                .with_capture(live(kernel, interface));
+            assert_eq!(report.warnings.len(), 1);
+            assert_eq!(report.stats.warnings, 1);
+            let text = &report.warnings[0];
+            assert!(text.contains("did not keep up with eth1"), "{text}");
+            assert!(
+                text.contains(&format!(
+                    "{kernel} packet(s) dropped by the kernel and {interface} by the interface"
+                )),
+                "{text}"
+            );
+        }
+    }
+}
