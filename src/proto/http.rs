@@ -84,7 +84,9 @@ fn strip_prefix_ignore_case<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> 
 /// Cheap test on the first bytes of a stream: could this be an HTTP request line?
 /// `Incomplete` means "too short to tell yet".
 pub fn maybe_request(prefix: &[u8]) -> ProtoResult<()> {
-    let token_end = prefix.iter().position(|&b| b == b' ');
+    // A method is at most 11 bytes: a space further on cannot end one, so a binary segment
+    // costs 12 byte checks, not a scan of the whole segment.
+    let token_end = prefix.iter().take(12).position(|&b| b == b' ');
     match token_end {
         Some(n) => {
             let token = prefix.get(..n).unwrap_or_default();
@@ -188,6 +190,15 @@ fn trim_ows(mut s: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_fit_the_token_window() {
+        // `maybe_request` looks for the space after the method in the first 12 bytes only.
+        assert!(METHODS.iter().all(|m| m.len() < 12));
+        let mut long = b"POST /upload HTTP/1.1\r\n".to_vec();
+        long.splice(0..0, vec![0u8; 4000]);
+        assert!(maybe_request(&long).is_err());
+    }
 
     #[test]
     fn get_with_host() {
