@@ -9,7 +9,7 @@
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use super::file::{CaptureError, FileSource};
+use super::file::{CaptureError, FileSource, MAX_CAPLEN};
 use super::RawPacket;
 
 /// Packets per batch at most.
@@ -19,21 +19,33 @@ const BATCH_BYTES: usize = 128 << 10;
 /// Batches in flight between the reader and the consumer.
 const IN_FLIGHT: usize = 4;
 
-#[derive(Default)]
 struct Batch {
+    /// Frame bytes: `BATCH_BYTES + MAX_CAPLEN` long, allocated and zeroed once, so the file
+    /// reader writes each frame straight into it; `used` bytes hold frames.
     data: Vec<u8>,
+    used: usize,
     /// (frame number, ts_nanos, link_type, orig_len, start, end)
     packets: Vec<(u64, u64, u32, u32, usize, usize)>,
 }
 
+impl Default for Batch {
+    fn default() -> Self {
+        Batch {
+            data: vec![0; BATCH_BYTES + MAX_CAPLEN],
+            used: 0,
+            packets: Vec::with_capacity(BATCH_PACKETS),
+        }
+    }
+}
+
 impl Batch {
     fn clear(&mut self) {
-        self.data.clear();
+        self.used = 0;
         self.packets.clear();
     }
 
     fn full(&self) -> bool {
-        self.packets.len() >= BATCH_PACKETS || self.data.len() >= BATCH_BYTES
+        self.packets.len() >= BATCH_PACKETS || self.used >= BATCH_BYTES
     }
 }
 
@@ -79,8 +91,10 @@ fn fill(
         batch.clear();
         let mut end = None;
         while !batch.full() {
-            let packet = match source.next_packet() {
-                Ok(Some(packet)) => packet,
+            let start = batch.used;
+            let room = batch.data.get_mut(start..).unwrap_or_default();
+            let info = match source.next_packet_into(room) {
+                Ok(Some(info)) => info,
                 Ok(None) => {
                     end = Some(Ok(()));
                     break;
@@ -90,15 +104,18 @@ fn fill(
                     break;
                 }
             };
-            let start = batch.data.len();
-            batch.data.extend_from_slice(packet.data);
-            let meta = (packet.ts_nanos, packet.link_type, packet.orig_len);
+            batch.used = start + info.caplen;
             // After the packet is returned, the count is its frame number (custom pcapng
             // blocks that tshark numbers are counted too).
             let frame = source.packets_read();
-            batch
-                .packets
-                .push((frame, meta.0, meta.1, meta.2, start, batch.data.len()));
+            batch.packets.push((
+                frame,
+                info.ts_nanos,
+                info.link_type,
+                info.orig_len,
+                start,
+                batch.used,
+            ));
         }
         if full.send(batch).is_err() {
             // The consumer is gone; nothing more to do.

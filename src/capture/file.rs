@@ -24,7 +24,7 @@ use super::RawPacket;
 
 /// Largest captured length accepted for one packet; Wireshark's `WTAP_MAX_PACKET_SIZE_STANDARD`.
 /// Anything longer is a corrupt length field, not a packet.
-pub(super) const MAX_CAPLEN: usize = 256 * 1024;
+pub(crate) const MAX_CAPLEN: usize = 256 * 1024;
 
 /// Size of the read-ahead buffer between the file (or the gzip decoder) and the parsers.
 const READ_BUFFER: usize = 256 * 1024;
@@ -155,12 +155,38 @@ impl FileSource {
     /// records it as a warning (file + packet number) and stops reading this file, keeping what was read.
     /// After an Err every further call returns Ok(None).
     pub fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, CaptureError> {
+        let mut buf = std::mem::take(&mut self.packet);
+        let next = self.next_packet_into(&mut buf);
+        self.packet = buf;
+        Ok(next?.and_then(|info| {
+            Some(RawPacket {
+                ts_nanos: info.ts_nanos,
+                link_type: info.link_type,
+                orig_len: info.orig_len,
+                data: self.packet.get(..info.caplen)?,
+            })
+        }))
+    }
+
+    /// Like `next_packet`, but the frame's bytes go to `buf[..caplen]` (`buf` at least
+    /// `MAX_CAPLEN` long), so a caller that keeps frames (the batch reader) gets them without
+    /// a second copy.
+    pub(super) fn next_packet_into(
+        &mut self,
+        buf: &mut [u8],
+    ) -> Result<Option<PacketInfo>, CaptureError> {
         if self.finished {
             return Ok(None);
         }
+        // Exactly MAX_CAPLEN, whatever the caller has: the limits on records and blocks are
+        // the buffer's length, and must not depend on who reads.
+        let buf = match buf.get_mut(..MAX_CAPLEN) {
+            Some(buf) => buf,
+            None => buf,
+        };
         let next = match &mut self.reader {
-            FormatReader::Pcap(reader) => reader.next(&mut self.input, &mut self.packet),
-            FormatReader::Pcapng(reader) => reader.next(&mut self.input, &mut self.packet),
+            FormatReader::Pcap(reader) => reader.next(&mut self.input, buf),
+            FormatReader::Pcapng(reader) => reader.next(&mut self.input, buf),
         };
         if let FormatReader::Pcapng(reader) = &mut self.reader {
             self.packets = self.packets.saturating_add(reader.take_unreturned_frames());
@@ -177,21 +203,16 @@ impl FileSource {
                 return Err(err.into_capture_error(self.name.clone(), packet_number));
             }
         };
-        let Some(data) = self.packet.get(..info.caplen) else {
+        if info.caplen > buf.len() {
             self.finished = true;
             return Err(CaptureError::Corrupt {
                 file: self.name.clone(),
                 packet: packet_number,
                 reason: format!("captured length {} exceeds the buffer", info.caplen),
             });
-        };
+        }
         self.packets = packet_number;
-        Ok(Some(RawPacket {
-            ts_nanos: info.ts_nanos,
-            link_type: info.link_type,
-            orig_len: info.orig_len,
-            data,
-        }))
+        Ok(Some(info))
     }
 
     /// Number of packets returned so far (= 1-based frame number of the last packet, as tshark counts).
