@@ -3,7 +3,8 @@
 # extraction on one input, in one run, on this machine; prints packets/s, MB/s, peak RSS and
 # ratios. Input: ../shared/corpus/bench/mixed-realistic-merged.pcap appended N times (default 20,
 # about 1.1 M packets / 508 MB) with mergecap. Needs: mergecap + tshark (apt: tshark),
-# ndpiReader (apt: libndpi-bin), GNU time (/usr/bin/time). Missing tools are skipped, loudly.
+# ndpiReader (apt: libndpi-bin), GNU time (/usr/bin/time), hyperfine (apt: hyperfine) for wall
+# times if present. Missing tools are skipped, loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 copies=${COPIES:-20}
@@ -19,26 +20,34 @@ cargo build --release --quiet
 bin=target/release/shadowai
 packets=$(capinfos -c -M "$input" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 bytes=$(stat -c %s "$input")
-echo "input: $input ($packets packets, $bytes bytes); machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
+echo "input: $input ($packets packets, $bytes bytes); machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); timing: $(command -v hyperfine > /dev/null && echo "hyperfine mean of $runs" || echo "best of $runs (GNU time)")"
 printf '%-28s %9s %12s %9s %10s\n' tool "wall s" "packets/s" "MB/s" "peak RSS"
 declare -A best
 timing=$(mktemp)
-trap 'rm -f "$timing"' EXIT
+trap 'rm -f "$timing" "$timing.json"' EXIT
+# Wall time: hyperfine's mean over $runs runs after one warm-up when it is installed (apt:
+# hyperfine), else the best of $runs runs of GNU time. Peak RSS: GNU time, the largest of its runs.
 measure() { # name, command...
   local name=$1; shift
-  local min=""
-  local rss=0
+  local t="" rss=0 m
+  if command -v hyperfine > /dev/null; then
+    hyperfine -N -w 1 -r "$runs" --export-json "$timing.json" -- "$(printf '%q ' "$@")" > /dev/null 2>&1
+    t=$(python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["mean"])' "$timing.json")
+  fi
   for _ in $(seq "$runs"); do
     /usr/bin/time -o "$timing" -f "%e %M" "$@" > /dev/null 2>&1
     out=$(tail -1 "$timing")
-    t=${out% *}; m=${out#* }
-    if [ -z "$min" ] || awk "BEGIN{exit !($t < $min)}"; then min=$t; fi
+    m=${out#* }
+    if ! command -v hyperfine > /dev/null; then
+      local e=${out% *}
+      if [ -z "$t" ] || awk "BEGIN{exit !($e < $t)}"; then t=$e; fi
+    fi
     [ "$m" -gt "$rss" ] && rss=$m
   done
-  best[$name]=$min
-  awk -v n="$name" -v t="$min" -v p="$packets" -v b="$bytes" -v r="$rss" 'BEGIN{
-    if (t == 0) t = 0.01;
-    printf "%-28s %9.2f %12.0f %9.1f %7.0f MiB\n", n, t, p/t, b/t/1e6, r/1024 }'
+  best[$name]=$t
+  awk -v n="$name" -v t="$t" -v p="$packets" -v b="$bytes" -v r="$rss" 'BEGIN{
+    if (t == 0) t = 0.001;
+    printf "%-28s %9.3f %12.0f %9.1f %7.0f MiB\n", n, t, p/t, b/t/1e6, r/1024 }'
 }
 measure "dd (read floor)" dd if="$input" of=/dev/null bs=1M
 measure "shadowai audit" "$bin" audit "$input" --format json
