@@ -240,6 +240,16 @@ impl Scan {
     }
 }
 
+/// The namespace and report folder of a live test, or `None` (after saying why on stderr)
+/// where live tests cannot run.
+fn live_setup(test: &str) -> Option<(Netns, tempfile::TempDir)> {
+    if let Some(why) = unavailable() {
+        skip(test, &why);
+        return None;
+    }
+    Some((Netns::create().unwrap(), report_dir()))
+}
+
 /// An output folder the dropped-to user can write into.
 fn report_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -323,12 +333,11 @@ fn owner_uid(path: &Path) -> u32 {
 
 #[test]
 fn sigint_stops_the_capture_and_writes_what_the_file_audit_finds() {
-    const TEST: &str = "sigint_stops_the_capture_and_writes_what_the_file_audit_finds";
-    if let Some(why) = unavailable() {
-        return skip(TEST, &why);
-    }
-    let ns = Netns::create().unwrap();
-    let dir = report_dir();
+    let Some((ns, dir)) =
+        live_setup("sigint_stops_the_capture_and_writes_what_the_file_audit_finds")
+    else {
+        return;
+    };
     let report_path = dir.path().join("report.json");
     let scan = ns.scan(&[
         "--format",
@@ -383,12 +392,9 @@ fn sigint_stops_the_capture_and_writes_what_the_file_audit_finds() {
 
 #[test]
 fn duration_ends_the_run_by_itself() {
-    const TEST: &str = "duration_ends_the_run_by_itself";
-    if let Some(why) = unavailable() {
-        return skip(TEST, &why);
-    }
-    let ns = Netns::create().unwrap();
-    let dir = report_dir();
+    let Some((ns, dir)) = live_setup("duration_ends_the_run_by_itself") else {
+        return;
+    };
     let report_path = dir.path().join("nightly.json");
     let started = Instant::now();
     let scan = ns.scan(&[
@@ -415,12 +421,9 @@ fn duration_ends_the_run_by_itself() {
 
 #[test]
 fn every_writes_one_report_per_period_and_loses_nothing() {
-    const TEST: &str = "every_writes_one_report_per_period_and_loses_nothing";
-    if let Some(why) = unavailable() {
-        return skip(TEST, &why);
-    }
-    let ns = Netns::create().unwrap();
-    let dir = report_dir();
+    let Some((ns, dir)) = live_setup("every_writes_one_report_per_period_and_loses_nothing") else {
+        return;
+    };
     let pattern = dir.path().join("periods/%Y%m%d-%H%M%S.json");
     let scan = ns.scan(&[
         "--every",
@@ -519,11 +522,10 @@ fn without_capture_rights_the_error_gives_the_fix() {
 
 #[test]
 fn unknown_user_and_bad_filter_are_refused_before_capturing() {
-    const TEST: &str = "unknown_user_and_bad_filter_are_refused_before_capturing";
-    if let Some(why) = unavailable() {
-        return skip(TEST, &why);
-    }
-    let ns = Netns::create().unwrap();
+    let Some((ns, _dir)) = live_setup("unknown_user_and_bad_filter_are_refused_before_capturing")
+    else {
+        return;
+    };
     let run = |args: &[&str]| {
         Command::new(ns.ip)
             .args([
@@ -554,12 +556,9 @@ fn unknown_user_and_bad_filter_are_refused_before_capturing() {
 
 #[test]
 fn a_second_ctrl_c_aborts_at_once() {
-    const TEST: &str = "a_second_ctrl_c_aborts_at_once";
-    if let Some(why) = unavailable() {
-        return skip(TEST, &why);
-    }
-    let ns = Netns::create().unwrap();
-    let dir = report_dir();
+    let Some((ns, dir)) = live_setup("a_second_ctrl_c_aborts_at_once") else {
+        return;
+    };
     let report_path = dir.path().join("report.json");
     let scan = ns.scan(&[
         "--format",

@@ -359,11 +359,19 @@ fn reveal_cmd(args: RevealArgs) -> anyhow::Result<ExitCode> {
             None => println!("{token}\t(not seen in these captures with this key)"),
         }
     }
-    Ok(if failed {
+    Ok(exit_code(failed, false))
+}
+
+/// The exit code of a run that wrote its report: 2 when an input or output failed, 1 when
+/// `--fail-on` matched, else 0.
+fn exit_code(failed: bool, fail_on_matched: bool) -> ExitCode {
+    if failed {
         ExitCode::from(2)
+    } else if fail_on_matched {
+        ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
@@ -372,13 +380,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
         report::render(&report, args.format, out)
     })?;
     let fail = args.fail_on.is_some_and(|what| what.matches(&report));
-    Ok(if failed {
-        ExitCode::from(2)
-    } else if fail {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(exit_code(failed, fail))
 }
 
 fn devices_cmd(args: DevicesArgs) -> anyhow::Result<ExitCode> {
@@ -386,11 +388,7 @@ fn devices_cmd(args: DevicesArgs) -> anyhow::Result<ExitCode> {
     emit(args.input.report.output.as_deref(), |out| {
         report::devices::render(&report, args.format, out)
     })?;
-    Ok(if failed {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(exit_code(failed, false))
 }
 
 fn inspect_cmd(args: InspectArgs) -> anyhow::Result<ExitCode> {
@@ -441,11 +439,7 @@ fn inspect_cmd(args: InspectArgs) -> anyhow::Result<ExitCode> {
             failed
         }
     };
-    Ok(if failed {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(exit_code(failed, false))
 }
 
 /// Writes to `path` atomically, or to standard output; a closed pipe on stdout is not an error.

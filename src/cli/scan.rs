@@ -174,13 +174,7 @@ pub fn scan_cmd(args: ScanArgs) -> anyhow::Result<ExitCode> {
     for failure in &failures {
         eprintln!("shadowai: error: {failure:#}");
     }
-    Ok(if !failures.is_empty() {
-        ExitCode::from(2)
-    } else if failed_on {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::exit_code(!failures.is_empty(), failed_on))
 }
 
 /// `--output` as a strftime pattern, checked before anything is opened.
