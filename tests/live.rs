@@ -143,6 +143,13 @@ impl Netns {
         scan
     }
 
+    /// `scan` writing JSON reports to `output` (a path or strftime pattern), plus `args`.
+    fn scan_to(&self, output: &Path, args: &[&str]) -> Scan {
+        let mut all = vec!["--format", "json", "--output", output.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.scan(&all)
+    }
+
     /// Sends every frame of `capture` out of `sa1` (so `sa0` receives them), from a thread
     /// that joins the namespace; `pause` between frames spreads them over time. Returns the
     /// number of frames sent.
@@ -339,12 +346,7 @@ fn sigint_stops_the_capture_and_writes_what_the_file_audit_finds() {
         return;
     };
     let report_path = dir.path().join("report.json");
-    let scan = ns.scan(&[
-        "--format",
-        "json",
-        "--output",
-        report_path.to_str().unwrap(),
-    ]);
+    let scan = ns.scan_to(&report_path, &[]);
     let banner = scan.seen.last().unwrap();
     assert!(
         banner.contains("dropped root: running as nobody (uid 65534"),
@@ -397,16 +399,10 @@ fn duration_ends_the_run_by_itself() {
     };
     let report_path = dir.path().join("nightly.json");
     let started = Instant::now();
-    let scan = ns.scan(&[
-        "--duration",
-        "3s",
-        "--format",
-        "json",
-        "--output",
-        report_path.to_str().unwrap(),
-        "--fail-on",
-        "unapproved",
-    ]);
+    let scan = ns.scan_to(
+        &report_path,
+        &["--duration", "3s", "--fail-on", "unapproved"],
+    );
     let sent = ns.inject(&sample_path(), Duration::ZERO);
     let (status, stderr) = scan.finish(Duration::from_secs(20));
     let took = started.elapsed();
@@ -425,16 +421,7 @@ fn every_writes_one_report_per_period_and_loses_nothing() {
         return;
     };
     let pattern = dir.path().join("periods/%Y%m%d-%H%M%S.json");
-    let scan = ns.scan(&[
-        "--every",
-        "1s",
-        "--duration",
-        "5s",
-        "--format",
-        "json",
-        "--output",
-        pattern.to_str().unwrap(),
-    ]);
+    let scan = ns.scan_to(&pattern, &["--every", "1s", "--duration", "5s"]);
     // Spread the sample over about two seconds so that it falls into several periods.
     let sent = ns.inject(&sample_path(), Duration::from_micros(600));
     let (status, stderr) = scan.finish(Duration::from_secs(30));
@@ -560,12 +547,7 @@ fn a_second_ctrl_c_aborts_at_once() {
         return;
     };
     let report_path = dir.path().join("report.json");
-    let scan = ns.scan(&[
-        "--format",
-        "json",
-        "--output",
-        report_path.to_str().unwrap(),
-    ]);
+    let scan = ns.scan_to(&report_path, &[]);
     // The first asks for the report; on a quiet link reading what is left takes at least
     // half a second, so the second arrives while the first is still being honoured.
     scan.signal(Signal::SIGINT);

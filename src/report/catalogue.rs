@@ -2,27 +2,22 @@
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment};
 
 use super::escape::terminal;
 use crate::classify::rules::Service;
 
 pub fn write_table(services: &[&Service], out: &mut dyn Write) -> io::Result<()> {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            "Id",
-            "Service",
-            "Vendor",
-            "Kind",
-            "Hosts",
-            "Ranges",
-            "Trains on consumer input",
-            "Business tier without training",
-        ]);
+    let mut table = super::table::styled_table(vec![
+        "Id",
+        "Service",
+        "Vendor",
+        "Kind",
+        "Hosts",
+        "Ranges",
+        "Trains on consumer input",
+        "Business tier without training",
+    ]);
     for s in services {
         table.add_row(vec![
             Cell::new(terminal(&s.id)),

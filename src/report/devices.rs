@@ -3,8 +3,7 @@
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment};
 use serde::Serialize;
 
 use super::escape::{csv_cell, terminal};
@@ -45,22 +44,18 @@ fn display_name(d: &Device) -> String {
 }
 
 fn table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            "Device",
-            "Name",
-            "Vendor",
-            "Addresses",
-            "First seen (UTC)",
-            "Last seen (UTC)",
-            "Sent",
-            "Received",
-            "Flows",
-            "AI services",
-        ]);
+    let mut table = super::table::styled_table(vec![
+        "Device",
+        "Name",
+        "Vendor",
+        "Addresses",
+        "First seen (UTC)",
+        "Last seen (UTC)",
+        "Sent",
+        "Received",
+        "Flows",
+        "AI services",
+    ]);
     for d in &report.devices {
         let vendor = match (d.vendor, d.randomized_mac) {
             (Some(v), _) => v.to_string(),

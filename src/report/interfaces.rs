@@ -3,24 +3,17 @@
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
-
 use super::escape::terminal;
 use crate::capture::live::Interface;
 
 pub fn write_table(interfaces: &[Interface], out: &mut dyn Write) -> io::Result<()> {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            "Interface",
-            "Default",
-            "State",
-            "Addresses",
-            "Description",
-        ]);
+    let mut table = super::table::styled_table(vec![
+        "Interface",
+        "Default",
+        "State",
+        "Addresses",
+        "Description",
+    ]);
     for i in interfaces {
         let mut state: Vec<&str> = vec![if i.up { "up" } else { "down" }];
         if i.running {

@@ -31,27 +31,33 @@ pub fn short_time(rfc3339: &str) -> String {
     rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
 }
 
+/// A table in the reports' one style: condensed UTF-8 borders, columns fitted to the terminal.
+pub(crate) fn styled_table(header: Vec<&str>) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    table
+}
+
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let stats = &report.stats;
     if report.findings.is_empty() {
         writeln!(out, "No AI service use found.")?;
     } else {
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(vec![
-                "Device",
-                "Service",
-                "Status",
-                "Sent",
-                "Received",
-                "Flows",
-                "First seen (UTC)",
-                "Last seen (UTC)",
-                "Hosts",
-                "Evidence",
-            ]);
+        let mut table = styled_table(vec![
+            "Device",
+            "Service",
+            "Status",
+            "Sent",
+            "Received",
+            "Flows",
+            "First seen (UTC)",
+            "Last seen (UTC)",
+            "Hosts",
+            "Evidence",
+        ]);
         for f in &report.findings {
             let mut device = match (&f.device_mac, f.device_ips.first()) {
                 (Some(mac), Some(ip)) => format!("{mac}\n{}", terminal(ip)),
