@@ -1,5 +1,5 @@
-//! Reading a capture on its own thread, so that the kernel's copy of file data (most of a
-//! single-threaded run's time) overlaps with decoding and classifying.
+//! Reading a capture in batches, and on its own thread, so that the kernel's copy of file
+//! data overlaps with decoding and classifying.
 //!
 //! The reader fills batches of packets (one buffer of frame bytes, plus each packet's time,
 //! link type, lengths and frame number) and sends them through a bounded channel; emptied
@@ -9,19 +9,26 @@
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use super::file::{CaptureError, FileSource, MAX_CAPLEN};
+use super::file::{CaptureError, ChunkEnd, FileSource, MAX_CAPLEN, MIN_CHUNK};
 use super::RawPacket;
 
-/// Packets per batch at most.
-const BATCH_PACKETS: usize = 128;
-/// Frame bytes per batch at most (a batch may exceed it by one frame).
-const BATCH_BYTES: usize = 128 << 10;
+/// Bytes of one batch's buffer. A pcap file is read into it in place, records and all; for
+/// other formats it holds up to `BATCH_BYTES` of frames plus one more.
+const CHUNK: usize = 1 << 20;
+/// Packets per batch at most, when frames are copied in one by one (pcapng).
+const BATCH_PACKETS: usize = 4096;
+/// Frame bytes per batch at most when copied in (a batch may exceed it by one frame).
+const BATCH_BYTES: usize = CHUNK - MAX_CAPLEN;
+const _: () = assert!(CHUNK >= MIN_CHUNK && BATCH_BYTES >= MAX_CAPLEN);
 /// Batches in flight between the reader and the consumer.
 const IN_FLIGHT: usize = 4;
 
-struct Batch {
-    /// Frame bytes: `BATCH_BYTES + MAX_CAPLEN` long, allocated and zeroed once, so the file
-    /// reader writes each frame straight into it; `used` bytes hold frames.
+/// Packets read from a capture, in order: one buffer of frame bytes (a pcap file's records
+/// read in place, or frames copied in one by one), plus each packet's frame number, time,
+/// link type, lengths and place in the buffer. Reused from batch to batch.
+pub struct Batch {
+    /// `CHUNK` bytes, allocated and zeroed once, so the file reader writes each frame (or a
+    /// pcap file's records) straight into it; `used` bytes hold frames.
     data: Vec<u8>,
     used: usize,
     /// (frame number, ts_nanos, link_type, orig_len, start, end)
@@ -31,7 +38,7 @@ struct Batch {
 impl Default for Batch {
     fn default() -> Self {
         Batch {
-            data: vec![0; BATCH_BYTES + MAX_CAPLEN],
+            data: vec![0; CHUNK],
             used: 0,
             packets: Vec::with_capacity(BATCH_PACKETS),
         }
@@ -47,6 +54,48 @@ impl Batch {
     fn full(&self) -> bool {
         self.packets.len() >= BATCH_PACKETS || self.used >= BATCH_BYTES
     }
+
+    pub fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
+    }
+
+    /// The frame number of the `index`th packet.
+    pub fn frame(&self, index: usize) -> Option<u64> {
+        self.packets.get(index).map(|p| p.0)
+    }
+
+    /// The whole buffer the packets' bytes are in (`packets` hands out slices of it).
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The packets, in file order, each with its 1-based frame number in the file.
+    pub fn packets(&self) -> impl Iterator<Item = (u64, RawPacket<'_>)> + '_ {
+        self.packets
+            .iter()
+            .map(move |&(frame, ts_nanos, link_type, orig_len, start, end)| {
+                let packet = RawPacket {
+                    ts_nanos,
+                    link_type,
+                    orig_len,
+                    data: self.data.get(start..end).unwrap_or_default(),
+                };
+                (frame, packet)
+            })
+    }
+}
+
+/// How filling a batch ended.
+#[derive(Debug)]
+pub enum Fill {
+    /// The batch is full and the file goes on.
+    More,
+    /// The file ended, cleanly or not, after the packets in the batch (perhaps none).
+    End(Result<(), CaptureError>),
 }
 
 /// Reads `source` to its end on a second thread, calling `each(frame, packet)` on this one for
@@ -59,16 +108,9 @@ pub fn for_each_packet(
     let (full_tx, full_rx) = sync_channel::<Batch>(IN_FLIGHT);
     let (empty_tx, empty_rx) = sync_channel::<Batch>(IN_FLIGHT + 2);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || fill(source, &full_tx, &empty_rx));
+        let reader = scope.spawn(move || read_ahead(source, &full_tx, &empty_rx));
         for batch in full_rx.iter() {
-            for &(frame, ts_nanos, link_type, orig_len, start, end) in &batch.packets {
-                let data = batch.data.get(start..end).unwrap_or_default();
-                let packet = RawPacket {
-                    ts_nanos,
-                    link_type,
-                    orig_len,
-                    data,
-                };
+            for (frame, packet) in batch.packets() {
                 each(frame, &packet);
             }
             // The reader may have finished: a batch nobody will refill is simply dropped.
@@ -81,49 +123,75 @@ pub fn for_each_packet(
     })
 }
 
-fn fill(
+/// The reading thread of `for_each_packet`: fills batches (recycled through `empty`) and sends
+/// them on until the file ends.
+fn read_ahead(
     source: &mut FileSource,
     full: &SyncSender<Batch>,
     empty: &Receiver<Batch>,
 ) -> Result<(), CaptureError> {
     loop {
         let mut batch = empty.try_recv().unwrap_or_default();
-        batch.clear();
-        let mut end = None;
-        while !batch.full() {
-            let start = batch.used;
-            let room = batch.data.get_mut(start..).unwrap_or_default();
-            let info = match source.next_packet_into(room) {
-                Ok(Some(info)) => info,
-                Ok(None) => {
-                    end = Some(Ok(()));
-                    break;
-                }
-                Err(e) => {
-                    end = Some(Err(e));
-                    break;
-                }
-            };
-            batch.used = start + info.caplen;
-            // After the packet is returned, the count is its frame number (custom pcapng
-            // blocks that tshark numbers are counted too).
-            let frame = source.packets_read();
-            batch.packets.push((
-                frame,
-                info.ts_nanos,
-                info.link_type,
-                info.orig_len,
-                start,
-                batch.used,
-            ));
-        }
+        let filled = fill(source, &mut batch);
         if full.send(batch).is_err() {
             // The consumer is gone; nothing more to do.
             return Ok(());
         }
-        if let Some(result) = end {
+        if let Fill::End(result) = filled {
             return result;
         }
+    }
+}
+
+/// Empties `batch` and fills it with the next packets of `source`.
+pub fn fill(source: &mut FileSource, batch: &mut Batch) -> Fill {
+    batch.clear();
+    if source.reads_in_place() {
+        return fill_in_place(source, batch);
+    }
+    while !batch.full() {
+        let start = batch.used;
+        let room = batch.data.get_mut(start..).unwrap_or_default();
+        let info = match source.next_packet_into(room) {
+            Ok(Some(info)) => info,
+            Ok(None) => return Fill::End(Ok(())),
+            Err(e) => return Fill::End(Err(e)),
+        };
+        batch.used = start + info.caplen;
+        // After the packet is returned, the count is its frame number (custom pcapng
+        // blocks that tshark numbers are counted too).
+        let frame = source.packets_read();
+        batch.packets.push((
+            frame,
+            info.ts_nanos,
+            info.link_type,
+            info.orig_len,
+            start,
+            batch.used,
+        ));
+    }
+    Fill::More
+}
+
+/// `fill` for a pcap file: a chunk of the file is read into the batch's buffer, and the
+/// packets point into it.
+fn fill_in_place(source: &mut FileSource, batch: &mut Batch) -> Fill {
+    let Batch { data, packets, .. } = batch;
+    let result = source.read_chunk(data, |info, start, frame| {
+        let end = start + info.caplen;
+        packets.push((
+            frame,
+            info.ts_nanos,
+            info.link_type,
+            info.orig_len,
+            start,
+            end,
+        ));
+    });
+    match result {
+        Ok(ChunkEnd::Full { .. }) => Fill::More,
+        Ok(ChunkEnd::End { .. }) => Fill::End(Ok(())),
+        Err(e) => Fill::End(Err(e)),
     }
 }
 
@@ -154,9 +222,11 @@ mod tests {
     }
 
     fn batched(bytes: &[u8]) -> (Seen, Option<String>) {
-        let mut source =
-            FileSource::from_reader("t".into(), Box::new(std::io::Cursor::new(bytes.to_vec())))
-                .unwrap();
+        batched_from(Box::new(std::io::Cursor::new(bytes.to_vec())))
+    }
+
+    fn batched_from(input: Box<dyn std::io::Read + Send>) -> (Seen, Option<String>) {
+        let mut source = FileSource::from_reader("t".into(), input).unwrap();
         let mut seen = Vec::new();
         let result = for_each_packet(&mut source, |frame, p| {
             seen.push((frame, p.ts_nanos, p.link_type, p.orig_len, p.data.to_vec()));
@@ -193,5 +263,67 @@ mod tests {
             .as_deref()
             .is_some_and(|e| e.contains("packet 3000")));
         assert_eq!(got_err, want_err);
+    }
+
+    /// A reader that hands out at most `step` bytes a call, like a pipe.
+    struct Dribble {
+        bytes: std::io::Cursor<Vec<u8>>,
+        step: usize,
+    }
+
+    impl std::io::Read for Dribble {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.step);
+            self.bytes.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn in_place_reading_matches_record_by_record_reading_for_every_pcap_flavour() {
+        use crate::capture::test_fixtures::{gzip, pcap};
+        // Lengths from empty to the 256 KiB limit, so records straddle every chunk boundary
+        // and the largest one must be carried whole into the next chunk.
+        let frames: Vec<Vec<u8>> = (0..700usize)
+            .map(|i| match i % 97 {
+                0 => vec![i as u8; MAX_CAPLEN],
+                1 => Vec::new(),
+                k => vec![i as u8; 14 + k * 131],
+            })
+            .collect();
+        let records: Vec<(u32, u32, u32, &[u8])> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i as u32, 7 * i as u32, f.len() as u32 + 3, f.as_slice()))
+            .collect();
+        // Microseconds and nanoseconds, both byte orders, and Kuznetzov's modified records.
+        for (big, magic) in [
+            (false, 0xa1b2_c3d4),
+            (true, 0xa1b2_c3d4),
+            (false, 0xa1b2_3c4d),
+            (true, 0xa1b2_cd34),
+        ] {
+            let bytes = pcap(big, magic, 1, &records);
+            let (want, want_err) = direct(&bytes);
+            assert_eq!(want.len(), frames.len());
+            assert_eq!(want_err, None);
+            assert_eq!(batched(&bytes), (want.clone(), None), "{magic:x} big={big}");
+            // The same through gzip, and through a reader that returns a few bytes a call.
+            assert_eq!(batched(&gzip(&bytes)), (want.clone(), None));
+            let dribble = Dribble {
+                bytes: std::io::Cursor::new(bytes.clone()),
+                step: 4093,
+            };
+            assert_eq!(batched_from(Box::new(dribble)), (want, None));
+            // A corrupt length mid-file: every packet before it, then the same error.
+            let mut corrupt = bytes.clone();
+            let at = 24
+                + (16 + if magic == 0xa1b2_cd34 { 8 } else { 0 }) * 5
+                + frames[..5].iter().map(Vec::len).sum::<usize>();
+            corrupt[at + 8..at + 12].copy_from_slice(&[0x7f; 4]);
+            let (want, want_err) = direct(&corrupt);
+            assert_eq!(want.len(), 5);
+            assert!(want_err.as_deref().is_some_and(|e| e.contains("packet 6")));
+            assert_eq!(batched(&corrupt), (want, want_err));
+        }
     }
 }

@@ -4,6 +4,8 @@
 //!
 //! Memory stays bounded whatever the file size: one 256 KiB read buffer and one reusable
 //! 256 KiB packet buffer; nothing is allocated per packet and the file is never read whole.
+//! A pcap file can also be read chunk by chunk into the caller's buffers (`read_chunk`, used
+//! by the batch reader): records are walked where the read put them, with no copy at all.
 //! The format comes from the magic bytes only, never from the name (public corpora hold
 //! `.pcap` files that are pcapng and the reverse).
 //!
@@ -15,7 +17,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::pcap::PcapReader;
@@ -73,6 +75,21 @@ pub struct FileSource {
     reader: FormatReader,
     /// Set after the end of the file or the first error: the rest of the input is not trusted.
     finished: bool,
+    /// Bytes read but not yet used by `read_chunk`: the start of a record that did not fit in
+    /// the last chunk (at most one record header and `MAX_CAPLEN` bytes).
+    carry: Vec<u8>,
+}
+
+/// The room `read_chunk` needs: the largest record, whole, after any carried bytes.
+pub(super) const MIN_CHUNK: usize = 2 * (MAX_CAPLEN + 64);
+
+/// How a chunk ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ChunkEnd {
+    /// The chunk is full; `used` bytes of it hold records, the rest was carried over.
+    Full { used: usize },
+    /// The file ended cleanly after the records in the first `used` bytes.
+    End { used: usize },
 }
 
 enum FormatReader {
@@ -148,6 +165,7 @@ impl FileSource {
             packets: 0,
             reader,
             finished: false,
+            carry: Vec::new(),
         })
     }
 
@@ -213,6 +231,103 @@ impl FileSource {
         }
         self.packets = packet_number;
         Ok(Some(info))
+    }
+
+    /// Whether `read_chunk` can read this file: pcap records are read where they land.
+    pub(super) fn reads_in_place(&self) -> bool {
+        matches!(self.reader, FormatReader::Pcap(_))
+    }
+
+    /// Reads pcap records straight into `chunk` (at least `MIN_CHUNK` long) and calls
+    /// `each(info, start)` for each packet, whose bytes are `chunk[start..start + caplen]`:
+    /// no copy between the read and the caller. A record that does not fit whole is carried
+    /// to the next call. After an Err (every packet before the damage was handed over) or the
+    /// end, every call returns `End { used: 0 }`. Only for `reads_in_place` files.
+    pub(super) fn read_chunk(
+        &mut self,
+        chunk: &mut [u8],
+        mut each: impl FnMut(&PacketInfo, usize, u64),
+    ) -> Result<ChunkEnd, CaptureError> {
+        let FormatReader::Pcap(reader) = &self.reader else {
+            return Ok(ChunkEnd::End { used: 0 });
+        };
+        if self.finished || chunk.len() < MIN_CHUNK {
+            return Ok(ChunkEnd::End { used: 0 });
+        }
+        if !self.input.buffer().is_empty() {
+            // What the header detection read ahead; afterwards reads bypass the BufReader.
+            let held = self.input.buffer().len();
+            self.carry.extend_from_slice(self.input.buffer());
+            self.input.consume(held);
+        }
+        let mut filled = self.carry.len();
+        chunk
+            .get_mut(..filled)
+            .unwrap_or_default()
+            .copy_from_slice(&self.carry);
+        self.carry.clear();
+        let header_len = reader.header_len();
+        let mut pos = 0;
+        let mut eof = false;
+        loop {
+            let have = filled - pos;
+            // What the next record needs in all: its header, then its bytes once known.
+            let mut need = header_len;
+            if let Some(header) = chunk.get(pos..pos + header_len).filter(|_| have >= need) {
+                let info = match reader.record(header) {
+                    Ok(info) => info,
+                    Err(err) => {
+                        self.finished = true;
+                        return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
+                    }
+                };
+                need += info.caplen;
+                if have >= need {
+                    self.packets += 1;
+                    each(&info, pos + header_len, self.packets);
+                    pos += need;
+                    continue;
+                }
+            }
+            if eof {
+                self.finished = true;
+                if have == 0 {
+                    return Ok(ChunkEnd::End { used: pos });
+                }
+                return Err(CaptureError::Truncated {
+                    file: self.name.clone(),
+                    packet: self.packets + 1,
+                });
+            }
+            static TS: std::sync::LazyLock<(usize, usize)> = std::sync::LazyLock::new(|| {
+                let g = |k: &str, d: usize| {
+                    std::env::var(k)
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(d)
+                };
+                (g("SA_TARGET", 1 << 30), g("SA_STEP", 1 << 30))
+            });
+            let (target, step) = *TS;
+            if chunk.len() - pos < need || pos >= target {
+                // No room for this record here: it starts the next chunk.
+                self.carry
+                    .extend_from_slice(chunk.get(pos..filled).unwrap_or_default());
+                return Ok(ChunkEnd::Full { used: pos });
+            }
+            let end = filled.saturating_add(step.max(need)).min(chunk.len());
+            let room = chunk.get_mut(filled..end).unwrap_or_default();
+            match self.input.get_mut().read(room) {
+                Ok(0) => eof = true,
+                Ok(n) => filled = filled.saturating_add(n).min(chunk.len()),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    self.finished = true;
+                    let err = ReadError::from(err);
+                    return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
+                }
+            }
+        }
     }
 
     /// Number of packets returned so far (= 1-based frame number of the last packet, as tshark counts).

@@ -82,24 +82,18 @@ impl PcapReader {
         })
     }
 
-    /// Reads the next record into `packet`; `Ok(None)` when the file ends between records.
-    pub(super) fn next(
-        &mut self,
-        input: &mut impl Read,
-        packet: &mut [u8],
-    ) -> Result<Option<PacketInfo>, ReadError> {
-        let mut header = [0u8; MODIFIED_RECORD_HEADER_LEN];
-        let header_len = if self.kind.modified {
+    /// Bytes of each record header: 16, or 24 in Kuznetzov's format.
+    pub(super) fn header_len(&self) -> usize {
+        if self.kind.modified {
             MODIFIED_RECORD_HEADER_LEN
         } else {
             RECORD_HEADER_LEN
-        };
-        let header = header.get_mut(..header_len).unwrap_or_default();
-        match read_up_to(input, header)? {
-            0 => return Ok(None),
-            n if n < header_len => return Err(ReadError::Truncated),
-            _ => {}
         }
+    }
+
+    /// Reads one record header (`header_len()` bytes): the packet it announces, whose bytes
+    /// follow it. A captured length over 256 KiB is corrupt.
+    pub(super) fn record(&self, header: &[u8]) -> Result<PacketInfo, ReadError> {
         let field = |at| self.kind.endian.u32(header, at).ok_or(ReadError::Truncated);
         let (seconds, fraction) = (field(0)?, field(4)?);
         let (mut caplen, mut orig_len) = (field(8)?, field(12)?);
@@ -112,21 +106,39 @@ impl PcapReader {
                 "record claims {caplen} captured bytes, more than the {MAX_CAPLEN}-byte limit"
             )));
         }
-        let data = packet.get_mut(..caplen).ok_or(ReadError::Truncated)?;
-        read_exact(input, data)?;
         let fraction_nanos = if self.kind.nanos {
             u64::from(fraction)
         } else {
             u64::from(fraction).saturating_mul(1_000)
         };
-        Ok(Some(PacketInfo {
+        Ok(PacketInfo {
             ts_nanos: u64::from(seconds)
                 .saturating_mul(NANOS_PER_SEC)
                 .saturating_add(fraction_nanos),
             link_type: self.link_type,
             orig_len,
             caplen,
-        }))
+        })
+    }
+
+    /// Reads the next record into `packet`; `Ok(None)` when the file ends between records.
+    pub(super) fn next(
+        &mut self,
+        input: &mut impl Read,
+        packet: &mut [u8],
+    ) -> Result<Option<PacketInfo>, ReadError> {
+        let mut header = [0u8; MODIFIED_RECORD_HEADER_LEN];
+        let header_len = self.header_len();
+        let header = header.get_mut(..header_len).unwrap_or_default();
+        match read_up_to(input, header)? {
+            0 => return Ok(None),
+            n if n < header_len => return Err(ReadError::Truncated),
+            _ => {}
+        }
+        let info = self.record(header)?;
+        let data = packet.get_mut(..info.caplen).ok_or(ReadError::Truncated)?;
+        read_exact(input, data)?;
+        Ok(Some(info))
     }
 }
 
