@@ -159,16 +159,13 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
 fn find_head_end(buf: &[u8]) -> Option<usize> {
     let limit = buf.len().min(MAX_HEAD);
     let window = buf.get(..limit)?;
-    let mut i = 0;
-    while i < window.len() {
-        if window[i] == b'\n' {
-            match window.get(i + 1) {
-                Some(b'\n') => return Some(i + 2),
-                Some(b'\r') if window.get(i + 2) == Some(&b'\n') => return Some(i + 3),
-                _ => {}
-            }
+    // memchr jumps from line end to line end (a byte-by-byte loop was 5% of an audit).
+    for i in memchr::memchr_iter(b'\n', window) {
+        match window.get(i + 1) {
+            Some(b'\n') => return Some(i + 2),
+            Some(b'\r') if window.get(i + 2) == Some(&b'\n') => return Some(i + 3),
+            _ => {}
         }
-        i += 1;
     }
     None
 }
