@@ -119,7 +119,7 @@ fn quic(c: &mut Criterion) {
 fn decode_and_flows(c: &mut Criterion) {
     use shadowai::capture::RawPacket;
     use shadowai::decode::{Decoded, Decoder};
-    use shadowai::flow::{FlowTable, TCP};
+    use shadowai::flow::{FlowKey, FlowTable, TCP};
     use shadowai::synth::frame::{tcp_frame, Endpoint, IpIdent, L2Options, TcpFields, TcpFlags};
     use std::net::{IpAddr, Ipv4Addr};
     let fields = TcpFields {
@@ -181,7 +181,8 @@ fn decode_and_flows(c: &mut Criterion) {
                     data,
                 };
                 if let Ok(Decoded::Ip(meta)) = decoder.decode(&raw) {
-                    black_box(table.track(TCP, &meta).1);
+                    let key = FlowKey::of(TCP, &meta);
+                    black_box(table.track(&key, &meta, drop).1);
                 }
             }
             black_box(table.len())

@@ -2,8 +2,10 @@
 //!
 //! Keyed by (client address, server address) so that two devices resolving different names to
 //! the same shared CDN address do not name each other's flows. Each key keeps the few most
-//! recent names with their time, so a flow takes the answer that came before it. The map is
-//! capped; when full, the oldest half is forgotten.
+//! recent names with the time of their first and latest answer, so a flow takes the answer
+//! that came before it. (The pipeline looks a flow up when its first packet comes, in capture
+//! order: only answers from earlier packets are in the map then.) The map is capped; when
+//! full, the oldest half is forgotten.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,8 +17,17 @@ use crate::flow::FxBuild;
 const NAMES_PER_KEY: usize = 4;
 pub const DEFAULT_CAPACITY: usize = 262_144;
 
-/// (time learned, name) pairs for one (client, server address).
-type Names = Vec<(u64, Arc<str>)>;
+/// One name a client resolved for one address.
+#[derive(Debug, Clone)]
+struct Learned {
+    /// Capture time of the first answer with this name, and of the latest.
+    first_ts: u64,
+    last_ts: u64,
+    name: Arc<str>,
+}
+
+/// The names of one (client, server address).
+type Names = Vec<Learned>;
 
 #[derive(Debug)]
 pub struct DnsMap {
@@ -49,25 +60,31 @@ impl DnsMap {
     }
 
     /// Records that `client` learned at time `ts` that `name` has address `addr`.
-    pub fn insert(&mut self, client: IpAddr, addr: IpAddr, name: Arc<str>, ts: u64) {
+    pub fn insert(&mut self, client: IpAddr, addr: IpAddr, name: &str, ts: u64) {
         if self.entries.len() >= self.capacity && !self.entries.contains_key(&(client, addr)) {
             self.forget_oldest_half();
         }
         let names = self.entries.entry((client, addr)).or_default();
-        if let Some(existing) = names.iter_mut().find(|(_, n)| *n == name) {
-            existing.0 = existing.0.max(ts);
+        if let Some(existing) = names.iter_mut().find(|l| &*l.name == name) {
+            existing.last_ts = existing.last_ts.max(ts);
+            existing.first_ts = existing.first_ts.min(ts);
         } else {
             if names.len() >= NAMES_PER_KEY {
                 if let Some(oldest) = names
                     .iter()
                     .enumerate()
-                    .min_by_key(|(_, (t, _))| *t)
+                    .min_by_key(|(_, l)| l.last_ts)
                     .map(|(i, _)| i)
                 {
                     names.swap_remove(oldest);
                 }
             }
-            names.push((ts, name));
+            // The one allocation: a name new to this client and address.
+            names.push(Learned {
+                first_ts: ts,
+                last_ts: ts,
+                name: Arc::from(name),
+            });
         }
     }
 
@@ -76,23 +93,30 @@ impl DnsMap {
         self.entries
             .get(&(client, addr))?
             .iter()
-            .filter(|(t, _)| *t <= ts)
-            .max_by_key(|(t, _)| *t)
-            .map(|(_, n)| n.clone())
+            .filter(|l| l.first_ts <= ts)
+            // A repeat of the answer after the flow began does not make it more recent.
+            .max_by_key(|l| {
+                if l.last_ts <= ts {
+                    l.last_ts
+                } else {
+                    l.first_ts
+                }
+            })
+            .map(|l| l.name.clone())
     }
 
     fn forget_oldest_half(&mut self) {
         let mut times: Vec<u64> = self
             .entries
             .values()
-            .map(|v| v.iter().map(|(t, _)| *t).max().unwrap_or(0))
+            .map(|v| v.iter().map(|l| l.last_ts).max().unwrap_or(0))
             .collect();
         let mid = times.len() / 2;
         times.select_nth_unstable(mid);
         let cutoff = times.get(mid).copied().unwrap_or(0);
         let before = self.entries.len();
         self.entries
-            .retain(|_, v| v.iter().map(|(t, _)| *t).max().unwrap_or(0) > cutoff);
+            .retain(|_, v| v.iter().map(|l| l.last_ts).max().unwrap_or(0) > cutoff);
         self.forgotten += (before - self.entries.len()) as u64;
     }
 }
@@ -108,8 +132,8 @@ mod tests {
     #[test]
     fn earlier_answer_names_flow_per_client() {
         let mut m = DnsMap::default();
-        m.insert(ip("10.0.0.1"), ip("1.2.3.4"), "chatgpt.com".into(), 100);
-        m.insert(ip("10.0.0.1"), ip("1.2.3.4"), "example.org".into(), 200);
+        m.insert(ip("10.0.0.1"), ip("1.2.3.4"), "chatgpt.com", 100);
+        m.insert(ip("10.0.0.1"), ip("1.2.3.4"), "example.org", 200);
         assert_eq!(m.lookup(ip("10.0.0.1"), ip("1.2.3.4"), 50), None);
         assert_eq!(
             m.lookup(ip("10.0.0.1"), ip("1.2.3.4"), 150).as_deref(),
@@ -123,13 +147,36 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_answer_keeps_naming_the_flows_since_the_first() {
+        let mut m = DnsMap::default();
+        let (client, server) = (ip("10.0.0.1"), ip("1.2.3.4"));
+        m.insert(client, server, "chatgpt.com", 100);
+        m.insert(client, server, "example.org", 200);
+        // The first name answered again at 300: flows between 100 and 200 still take it, and
+        // a flow between 200 and 300 takes the name answered at 200, the latest before it.
+        m.insert(client, server, "chatgpt.com", 300);
+        assert_eq!(
+            m.lookup(client, server, 150).as_deref(),
+            Some("chatgpt.com")
+        );
+        assert_eq!(
+            m.lookup(client, server, 250).as_deref(),
+            Some("example.org")
+        );
+        assert_eq!(
+            m.lookup(client, server, 350).as_deref(),
+            Some("chatgpt.com")
+        );
+    }
+
+    #[test]
     fn capped() {
         let mut m = DnsMap::with_capacity(16);
         for i in 0..100u32 {
             m.insert(
                 ip("10.0.0.1"),
                 IpAddr::from(i.to_be_bytes()),
-                "x".into(),
+                "x",
                 u64::from(i),
             );
         }

@@ -212,6 +212,56 @@ impl Aggregates {
         }
     }
 
+    /// Adds another set of aggregates (a flow shard's) to this one. Sums, minima, maxima and
+    /// sets, so the result is what folding both sets of flows into one would give, with the
+    /// caps applied in merge order (endpoints past `MAX_ENDPOINTS`, hosts past
+    /// `HOSTS_PER_FINDING`): merging in a fixed order gives a fixed result.
+    pub fn merge(&mut self, other: Aggregates) {
+        if self.endpoints.is_empty() && self.findings.is_empty() && self.flows == 0 {
+            *self = other;
+            return;
+        }
+        let unspecified = |ip: IpAddr| match ip {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        };
+        let mut folded: BTreeSet<Endpoint> = BTreeSet::new();
+        for (key, agg) in other.endpoints {
+            let key = if self.endpoints.len() >= MAX_ENDPOINTS && !self.endpoints.contains_key(&key)
+            {
+                self.endpoints_folded += agg.totals.flows;
+                folded.insert(key);
+                Endpoint {
+                    mac: key.mac,
+                    ip: unspecified(key.ip),
+                }
+            } else {
+                key
+            };
+            let endpoint = self.endpoints.entry(key).or_default();
+            endpoint.totals.merge(&agg.totals);
+            endpoint.ai_flows += agg.ai_flows;
+        }
+        for ((key, service), finding) in other.findings {
+            let key = if folded.contains(&key) {
+                Endpoint {
+                    mac: key.mac,
+                    ip: unspecified(key.ip),
+                }
+            } else {
+                key
+            };
+            self.findings
+                .entry((key, service))
+                .or_default()
+                .merge(&finding);
+        }
+        self.flows += other.flows;
+        self.named_flows += other.named_flows;
+        self.ai_flows += other.ai_flows;
+        self.endpoints_folded += other.endpoints_folded;
+    }
+
     /// MACs that carry at least `ROUTER_MIN_ADDRESSES` client addresses.
     pub fn routers(&self) -> BTreeSet<[u8; 6]> {
         let mut per_mac: BTreeMap<[u8; 6], usize> = BTreeMap::new();

@@ -106,6 +106,10 @@ pub struct InputArgs {
     /// Capture files to read, in order; `-` reads standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Threads to use (0: one per core). One reads and decodes the capture, the others
+    /// follow the flows; the report is the same for any number.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -306,6 +310,7 @@ fn build_report(input: &InputArgs) -> anyhow::Result<(Report, bool)> {
     let (catalogue, policy) = load_rules(&input.report)?;
     let options = Options {
         max_flows: input.report.max_flows,
+        threads: input.threads,
     };
     let mut pipeline = Pipeline::with_policy(&catalogue, &policy, options, NoSignals);
     let (inputs, warnings, failed) = read_inputs(&mut pipeline, &input.files, |_, _| {});
@@ -343,6 +348,7 @@ fn reveal_cmd(args: RevealArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("key file {}", args.keyfile.display()))?;
     let input = InputArgs {
         files: args.captures,
+        threads: 0,
         report: ReportArgs {
             output: None,
             rules: Vec::new(),

@@ -135,6 +135,8 @@ pub fn scan_cmd(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let options = Options {
         max_flows: args.report.max_flows,
+        // Live packets go one at a time through `Pipeline::process`.
+        threads: 1,
     };
     let pipeline = Pipeline::with_policy(&catalogue, &policy, options, NoSignals);
     let mut failed_on = false;

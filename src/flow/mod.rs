@@ -7,6 +7,7 @@
 
 pub mod reassembly;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, SocketAddr};
@@ -111,6 +112,9 @@ pub struct Flow {
     pub name: Option<(String, Evidence)>,
     /// The name the client resolved for the server's address before the flow began.
     pub dns_name: Option<std::sync::Arc<str>>,
+    /// In a batch run, the index of the DNS lookup made for this flow while it waits for the
+    /// batch's name stage to answer it.
+    pub dns_lookup: Option<u32>,
     pub naming: Naming,
     /// Client bytes being reassembled; dropped once naming is done.
     pub stream: Option<Box<ClientStream>>,
@@ -128,6 +132,37 @@ impl Flow {
         }
     }
 
+    /// A new flow, started by `meta`'s packet (not counted yet).
+    fn first(protocol: u8, meta: &PacketMeta<'_>) -> Flow {
+        let src = SocketAddr::new(meta.src_ip, meta.src_port);
+        let dst = SocketAddr::new(meta.dst_ip, meta.dst_port);
+        let client_first = sender_is_client(meta);
+        let (client, server) = if client_first { (src, dst) } else { (dst, src) };
+        Flow {
+            protocol,
+            client,
+            server,
+            client_mac: if client_first {
+                meta.src_mac
+            } else {
+                meta.dst_mac
+            },
+            first_ts: meta.ts_nanos,
+            last_ts: meta.ts_nanos,
+            bytes_up: 0,
+            bytes_down: 0,
+            packets_up: 0,
+            packets_down: 0,
+            name: None,
+            dns_name: None,
+            dns_lookup: None,
+            naming: Naming::Unknown,
+            stream: None,
+            fin_seen: 0,
+            closed: false,
+        }
+    }
+
     fn idle_limit(&self) -> u64 {
         match (self.protocol, self.closed) {
             (TCP, true) => TCP_CLOSED_IDLE,
@@ -137,22 +172,145 @@ impl Flow {
     }
 }
 
-/// Canonical 5-tuple: the lower endpoint first, so both directions find the same flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// When, in capture time, to look for idle flows: at the first packet at least `SWEEP_EVERY`
+/// after the last look. One clock for all shards, read in capture order, so every shard looks
+/// at the same moments whatever the thread that runs it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SweepClock {
+    next: u64,
+}
+
+impl SweepClock {
+    /// Whether a packet at `now` is the moment to look.
+    pub fn due(&mut self, now: u64) -> bool {
+        if now < self.next {
+            return false;
+        }
+        self.next = now.saturating_add(SWEEP_EVERY);
+        true
+    }
+}
+
+/// Canonical 5-tuple: the lower endpoint first, so both directions find the same flow. Its
+/// hash is computed once, when the key is made (the decode side does it, off the flow
+/// stage's thread), and picks both the flow's shard and its slot in the shard's table.
+#[derive(Debug, Clone, Copy)]
 pub struct FlowKey {
-    low: (IpAddr, u16),
-    high: (IpAddr, u16),
+    /// Addresses as 128-bit numbers (IPv4 ones IPv4-mapped).
+    low: u128,
+    high: u128,
+    low_port: u16,
+    high_port: u16,
     protocol: u8,
+    /// IPv6 addresses; IPv4 ones are stored IPv4-mapped, and this keeps the two apart.
+    v6: bool,
+    hash: u64,
+}
+
+impl PartialEq for FlowKey {
+    fn eq(&self, other: &Self) -> bool {
+        // The hash first: two different keys almost never share it, so a miss costs one compare.
+        self.hash == other.hash
+            && self.low == other.low
+            && self.high == other.high
+            && self.low_port == other.low_port
+            && self.high_port == other.high_port
+            && self.protocol == other.protocol
+            && self.v6 == other.v6
+    }
+}
+
+impl Eq for FlowKey {}
+
+impl std::hash::Hash for FlowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Odd 64-bit constants (digits of pi) that keep zero words from zeroing a product.
+const MIX: [u64; 5] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+    0x4528_21e6_38d0_1377,
+];
+
+/// Multiplies into 128 bits and folds the halves: every input bit reaches every output bit.
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+fn addr_bits(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => 0xffff_0000_0000 | u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
 }
 
 impl FlowKey {
     pub fn new(protocol: u8, a: (IpAddr, u16), b: (IpAddr, u16)) -> Self {
-        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        let v6 = a.0.is_ipv6();
+        let a = (addr_bits(a.0), a.1);
+        let b = (addr_bits(b.0), b.1);
+        let ((low, low_port), (high, high_port)) = if a <= b { (a, b) } else { (b, a) };
+        let ports = u64::from(low_port)
+            | u64::from(high_port) << 16
+            | u64::from(protocol) << 32
+            | u64::from(v6) << 40;
+        let x = fold_mul(low as u64 ^ MIX[0], (low >> 64) as u64 ^ MIX[1]);
+        let y = fold_mul(high as u64 ^ MIX[2], (high >> 64) as u64 ^ MIX[3]);
+        let hash = fold_mul(x ^ ports, y ^ MIX[4]);
         FlowKey {
             low,
             high,
+            low_port,
+            high_port,
             protocol,
+            v6,
+            hash,
         }
+    }
+
+    /// The key of a TCP or UDP packet's flow.
+    pub fn of(protocol: u8, meta: &PacketMeta<'_>) -> Self {
+        Self::new(
+            protocol,
+            (meta.src_ip, meta.src_port),
+            (meta.dst_ip, meta.dst_port),
+        )
+    }
+
+    pub fn protocol(&self) -> u8 {
+        self.protocol
+    }
+
+    /// Which of `shards` shards holds this flow (bits of the hash that the table's own slot
+    /// choice does not use, so a shard's table still gets well-spread hashes).
+    pub fn shard(&self, shards: usize) -> usize {
+        ((self.hash >> 32) as usize) % shards.max(1)
+    }
+}
+
+/// The hasher of the flow table: a key arrives with its hash already made (`FlowKey::new`),
+/// so hashing it is a copy.
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by FlowKey; any other key still gets a proper hash.
+        let mut fx = FxHasher { hash: self.0 };
+        fx.write(bytes);
+        self.0 = fx.finish();
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -225,9 +383,8 @@ fn sender_is_client(meta: &PacketMeta<'_>) -> bool {
 }
 
 pub struct FlowTable {
-    flows: HashMap<FlowKey, Flow, FxBuild>,
+    flows: HashMap<FlowKey, Flow, BuildHasherDefault<KeyHasher>>,
     max_flows: usize,
-    next_sweep: u64,
     /// Flows folded early because the table was full.
     pub evicted_by_cap: u64,
     pub created: u64,
@@ -237,8 +394,7 @@ impl FlowTable {
     pub fn new(max_flows: usize) -> Self {
         FlowTable {
             flows: HashMap::default(),
-            max_flows: max_flows.max(16),
-            next_sweep: 0,
+            max_flows: max_flows.max(1),
             evicted_by_cap: 0,
             created: 0,
         }
@@ -252,44 +408,35 @@ impl FlowTable {
         self.flows.is_empty()
     }
 
-    /// Finds or creates the flow of a TCP or UDP packet and counts it. Returns the flow, the
-    /// packet's direction, and whether the flow is new.
-    pub fn track(&mut self, protocol: u8, meta: &PacketMeta<'_>) -> (&mut Flow, Direction, bool) {
-        let key = FlowKey::new(
-            protocol,
-            (meta.src_ip, meta.src_port),
-            (meta.dst_ip, meta.dst_port),
-        );
-        let mut created = false;
-        let flow = self.flows.entry(key).or_insert_with(|| {
-            created = true;
-            let src = SocketAddr::new(meta.src_ip, meta.src_port);
-            let dst = SocketAddr::new(meta.dst_ip, meta.dst_port);
-            let client_first = sender_is_client(meta);
-            let (client, server) = if client_first { (src, dst) } else { (dst, src) };
-            Flow {
-                protocol,
-                client,
-                server,
-                client_mac: if client_first {
-                    meta.src_mac
+    pub fn get_mut(&mut self, key: &FlowKey) -> Option<&mut Flow> {
+        self.flows.get_mut(key)
+    }
+
+    /// Finds or creates the flow of a TCP or UDP packet (`key` is `FlowKey::of` the packet)
+    /// and counts it. Returns the flow, the packet's direction, and whether the flow is new.
+    /// A flow of the same 5-tuple that had been idle longer than its limit is handed to `fold`
+    /// and replaced: whether a quiet spell ends a flow depends on the flow's own packets only,
+    /// not on when the table last swept, so any split of the table into shards makes the same
+    /// flows.
+    pub fn track(
+        &mut self,
+        key: &FlowKey,
+        meta: &PacketMeta<'_>,
+        mut fold: impl FnMut(Flow),
+    ) -> (&mut Flow, Direction, bool) {
+        let ts = meta.ts_nanos;
+        let (flow, created) = match self.flows.entry(*key) {
+            Entry::Occupied(entry) => {
+                let flow = entry.into_mut();
+                if ts.saturating_sub(flow.last_ts) > flow.idle_limit() {
+                    fold(std::mem::replace(flow, Flow::first(key.protocol, meta)));
+                    (flow, true)
                 } else {
-                    meta.dst_mac
-                },
-                first_ts: meta.ts_nanos,
-                last_ts: meta.ts_nanos,
-                bytes_up: 0,
-                bytes_down: 0,
-                packets_up: 0,
-                packets_down: 0,
-                name: None,
-                dns_name: None,
-                naming: Naming::Unknown,
-                stream: None,
-                fin_seen: 0,
-                closed: false,
+                    (flow, false)
+                }
             }
-        });
+            Entry::Vacant(entry) => (entry.insert(Flow::first(key.protocol, meta)), true),
+        };
         if created {
             self.created += 1;
         }
@@ -323,24 +470,24 @@ impl FlowTable {
         (flow, direction, created)
     }
 
-    /// Hands out flows that are idle at capture time `now`, or the least recently seen ones when
-    /// the table is over its cap. Cheap to call per packet: it sweeps at most every 10 s of
-    /// capture time unless the cap is reached.
-    pub fn expire(&mut self, now: u64, mut fold: impl FnMut(Flow)) {
-        if now >= self.next_sweep {
-            self.next_sweep = now.saturating_add(SWEEP_EVERY);
-            let idle: Vec<FlowKey> = self
-                .flows
-                .iter()
-                .filter(|(_, f)| now.saturating_sub(f.last_ts) > f.idle_limit())
-                .map(|(k, _)| *k)
-                .collect();
-            for key in idle {
-                if let Some(flow) = self.flows.remove(&key) {
-                    fold(flow);
-                }
+    /// Hands out the flows idle at capture time `now` (`SweepClock` says when to look).
+    pub fn sweep(&mut self, now: u64, mut fold: impl FnMut(Flow)) {
+        let idle: Vec<FlowKey> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| now.saturating_sub(f.last_ts) > f.idle_limit())
+            .map(|(k, _)| *k)
+            .collect();
+        for key in idle {
+            if let Some(flow) = self.flows.remove(&key) {
+                fold(flow);
             }
         }
+    }
+
+    /// When the table holds more than its cap, hands out the least recently seen eighth.
+    /// Cheap to call per packet.
+    pub fn enforce_cap(&mut self, mut fold: impl FnMut(Flow)) {
         if self.flows.len() > self.max_flows {
             // Fold the oldest eighth at once so this costs O(n) only every n/8 new flows.
             let mut by_age: Vec<(u64, FlowKey)> =
@@ -387,5 +534,60 @@ impl FlowTable {
         for flow in all {
             fold(flow);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn both_directions_share_one_key_and_one_shard() {
+        let a = (ip("192.168.1.20"), 51_000);
+        let b = (ip("104.18.32.47"), 443);
+        let up = FlowKey::new(TCP, a, b);
+        let down = FlowKey::new(TCP, b, a);
+        assert_eq!(up, down);
+        assert_eq!(up.hash, down.hash);
+        assert_eq!(up.shard(16), down.shard(16));
+        // Any part that differs makes another flow.
+        assert_ne!(up, FlowKey::new(UDP, a, b));
+        assert_ne!(up, FlowKey::new(TCP, (a.0, 51_001), b));
+        assert_ne!(up, FlowKey::new(TCP, a, (ip("104.18.32.48"), 443)));
+        // An IPv4 address and its IPv4-mapped IPv6 form are different endpoints.
+        let mapped = FlowKey::new(
+            TCP,
+            (ip("::ffff:192.168.1.20"), 51_000),
+            (ip("::ffff:104.18.32.47"), 443),
+        );
+        assert_ne!(up, mapped);
+    }
+
+    #[test]
+    fn hashes_spread_over_shards_and_table_slots() {
+        // One client, many servers on one port and many ports on one server: the shape of
+        // real traffic, where only a few bytes of the key change.
+        let client = ip("10.0.0.7");
+        let mut shards = [0u32; 16];
+        let mut low_bits = std::collections::HashSet::new();
+        for i in 0..4096u32 {
+            let server = IpAddr::from((0x6812_0000 + i).to_be_bytes());
+            let key = FlowKey::new(TCP, (client, 50_000), (server, 443));
+            shards[key.shard(16)] += 1;
+            low_bits.insert(key.hash & 0xfff);
+            let key = FlowKey::new(TCP, (client, 1024 + i as u16), (ip("1.1.1.1"), 443));
+            shards[key.shard(16)] += 1;
+        }
+        // 8192 keys: each shard within 25% of its fair 512.
+        assert!(
+            shards.iter().all(|&n| (384..=640).contains(&n)),
+            "{shards:?}"
+        );
+        // 4096 keys over 4096 low-bit values: a good hash fills well over half of them.
+        assert!(low_bits.len() > 2_400, "{}", low_bits.len());
     }
 }

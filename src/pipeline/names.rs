@@ -1,24 +1,42 @@
-//! Device names and address bindings from the protocols devices use to announce themselves:
-//! DHCP (host name, FQDN, vendor class, leases), DHCPv6 (FQDN, leased addresses), NetBIOS
-//! name service and browser announcements, ARP and IPv6 neighbour discovery. Each also gives
-//! `inspect` its signals.
+//! The name stage: what devices and resolvers say about names, read in capture order.
+//!
+//! DNS answers (over UDP and TCP) fill the passive DNS map that names flows; mDNS, LLMNR,
+//! DHCP (host name, FQDN, vendor class, leases), DHCPv6 (FQDN, leased addresses), NetBIOS name
+//! service and browser announcements, ARP and IPv6 neighbour discovery fill the device table.
+//! Each also gives `inspect` its signals. There is one name stage for the whole run, and it
+//! sees its packets in capture order; the flow shards look new flows up in its DNS map (or, in
+//! a batch run, have it answer their lookups in capture order) and hand it the few answers
+//! they find inside flows (DNS over cleartext HTTP/2) through `learn`.
 
-use std::net::IpAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
-use super::{signal, SignalSink, State};
-use crate::classify::devices::NameSource;
-use crate::decode::PacketMeta;
+use super::flows::Learned;
+use super::route::{DnsFamily, NameWork};
+use super::{
+    address_answers, direction_key, read_dns, signal, AnswerScratch, AppStream, Cx, SignalSink,
+    Stats,
+};
+use crate::classify::devices::{DeviceTable, NameSource};
+use crate::classify::dnsmap::DnsMap;
+use crate::decode::{PacketMeta, Transport};
+use crate::flow::FxBuild;
 use crate::pipeline::Signal;
-use crate::proto::{arp, dhcp, dhcpv6, netbios};
+use crate::proto::{arp, dhcp, dhcpv6, dns, netbios};
 
 pub(super) use arp::ETHERTYPE_ARP;
 const DHCP_PORTS: [u16; 2] = [67, 68];
 const DHCPV6_PORTS: [u16; 2] = [546, 547];
 const NBNS_PORT: u16 = 137;
 const NBDS_PORT: u16 = 138;
+const NANOS: u64 = 1_000_000_000;
+/// A DNS-over-TCP stream with no segment for this long is dropped (as an idle TCP flow is).
+const STREAM_IDLE: u64 = 300 * NANOS;
+/// How often (in capture time) idle DNS-over-TCP streams are looked for.
+const STREAM_SWEEP_EVERY: u64 = 10 * NANOS;
 
 /// The name-announcing protocols, told apart by port.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum NameService {
     Dhcp,
     Dhcpv6,
@@ -42,24 +60,139 @@ pub(super) fn name_service_of(meta: &PacketMeta<'_>) -> Option<NameService> {
     }
 }
 
-impl<S: SignalSink> State<'_, S> {
-    pub(super) fn name_service(&mut self, service: NameService, meta: &PacketMeta<'_>) {
-        match service {
-            NameService::Dhcp => self.dhcp(meta),
-            NameService::Dhcpv6 => self.dhcpv6(meta),
-            NameService::Nbns => self.nbns(meta),
-            NameService::NetbiosDatagram => self.netbios_datagram(meta),
+/// The state of the name stage.
+#[derive(Default)]
+pub(super) struct Names {
+    pub(super) dns: DnsMap,
+    pub(super) devices: DeviceTable,
+    /// DNS over TCP, per direction: keyed by (sender, receiver).
+    dns_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
+    next_sweep: u64,
+    pub(super) stats: Stats,
+    /// Scratch text buffer reused for names and signal values.
+    text: String,
+    answers: AnswerScratch,
+}
+
+impl Names {
+    /// One IP packet's work for this stage.
+    pub(super) fn packet<S: SignalSink>(
+        &mut self,
+        work: NameWork,
+        meta: &PacketMeta<'_>,
+        cx: &mut Cx<'_, S>,
+    ) {
+        match work {
+            NameWork::Nothing => {}
+            NameWork::Ndp => self.neighbour_discovery(meta),
+            NameWork::Dns(family) => self.dns_message(meta, meta.payload, family, cx),
+            NameWork::DnsOverTcp => self.dns_over_tcp(meta, cx),
+            NameWork::Service(service) => self.name_service(service, meta, cx),
+            NameWork::Ssdp => {
+                if let Ok(head) = crate::proto::http::parse_request_head(meta.payload) {
+                    super::emit_http(cx, meta, &head, &mut self.text);
+                }
+            }
         }
     }
 
-    fn dhcp(&mut self, meta: &PacketMeta<'_>) {
+    /// An address a shard learned from DNS inside a flow.
+    pub(super) fn learn(&mut self, learned: Learned) {
+        let Learned {
+            ts,
+            client,
+            addr,
+            name,
+            ..
+        } = learned;
+        self.dns.insert(client, addr, &name, ts);
+    }
+
+    /// One DNS-format message over UDP.
+    fn dns_message<S: SignalSink>(
+        &mut self,
+        meta: &PacketMeta<'_>,
+        bytes: &[u8],
+        family: DnsFamily,
+        cx: &mut Cx<'_, S>,
+    ) {
+        let Some(message) = read_dns(bytes, family, meta, cx, &mut self.stats, &mut self.text)
+        else {
+            return;
+        };
+        match family {
+            DnsFamily::Dns | DnsFamily::DnsInBody => {
+                // The answer is for the client it is sent to.
+                let (client, ts) = (meta.dst_ip, meta.ts_nanos);
+                let dns = &mut self.dns;
+                address_answers(&message, &mut self.answers, |addr, name| {
+                    dns.insert(client, addr, name, ts)
+                });
+            }
+            DnsFamily::Mdns => self.learn_local_names(meta, &message, NameSource::Mdns),
+            DnsFamily::Llmnr => self.learn_local_names(meta, &message, NameSource::Llmnr),
+        }
+    }
+
+    /// One segment of a DNS-over-TCP connection, in either direction: each complete message
+    /// in it is read.
+    fn dns_over_tcp<S: SignalSink>(&mut self, meta: &PacketMeta<'_>, cx: &mut Cx<'_, S>) {
+        let Transport::Tcp { seq, flags, .. } = meta.transport else {
+            return;
+        };
+        self.sweep_streams(meta.ts_nanos);
+        const FIN_OR_RST: u8 = 0x01 | 0x04;
+        let key = direction_key(meta);
+        if meta.payload.is_empty() {
+            if flags & FIN_OR_RST != 0 {
+                self.dns_streams.remove(&key);
+            }
+            return;
+        }
+        let mut stream = self.dns_streams.remove(&key).unwrap_or_default();
+        stream.last_ts = meta.ts_nanos;
+        stream.append(seq, meta.payload);
+        let (messages, used) = dns::tcp_messages(&stream.buf);
+        for message in messages {
+            self.dns_message(meta, message, DnsFamily::Dns, cx);
+        }
+        stream.buf.drain(..used.min(stream.buf.len()));
+        if flags & FIN_OR_RST == 0 {
+            self.dns_streams.insert(key, stream);
+        }
+    }
+
+    /// Drops DNS-over-TCP streams idle for `STREAM_IDLE`, looking every `STREAM_SWEEP_EVERY`.
+    fn sweep_streams(&mut self, now: u64) {
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now.saturating_add(STREAM_SWEEP_EVERY);
+        self.dns_streams
+            .retain(|_, s| now.saturating_sub(s.last_ts) <= STREAM_IDLE);
+    }
+
+    fn name_service<S: SignalSink>(
+        &mut self,
+        service: NameService,
+        meta: &PacketMeta<'_>,
+        cx: &mut Cx<'_, S>,
+    ) {
+        match service {
+            NameService::Dhcp => self.dhcp(meta, cx),
+            NameService::Dhcpv6 => self.dhcpv6(meta, cx),
+            NameService::Nbns => self.nbns(meta, cx),
+            NameService::NetbiosDatagram => self.netbios_datagram(meta, cx),
+        }
+    }
+
+    fn dhcp<S: SignalSink>(&mut self, meta: &PacketMeta<'_>, cx: &mut Cx<'_, S>) {
         let Ok(message) = dhcp::parse(meta.payload) else {
             return;
         };
-        if self.sink.enabled() {
-            let (sink, frame) = (&mut self.sink, self.frame);
+        if cx.sink.enabled() {
             let _ = dhcp::for_each_signal(&message, |s, value| {
-                signal(sink, frame, meta, s.kind(), value);
+                signal(cx, meta, s.kind(), value);
             });
         }
         let Some(mac) = message.client_mac() else {
@@ -95,17 +228,16 @@ impl<S: SignalSink> State<'_, S> {
         }
     }
 
-    fn dhcpv6(&mut self, meta: &PacketMeta<'_>) {
+    fn dhcpv6<S: SignalSink>(&mut self, meta: &PacketMeta<'_>, cx: &mut Cx<'_, S>) {
         let Ok(message) = dhcpv6::parse(meta.payload) else {
             return;
         };
         let mut names = Vec::new();
         {
-            let enabled = self.sink.enabled();
-            let (sink, frame) = (&mut self.sink, self.frame);
+            let enabled = cx.sink.enabled();
             let _ = dhcpv6::for_each_signal(&message, |s, value| {
                 if enabled {
-                    signal(sink, frame, meta, s.kind(), value);
+                    signal(cx, meta, s.kind(), value);
                 }
                 if names.len() < 4 {
                     names.push(value.to_string());
@@ -130,14 +262,13 @@ impl<S: SignalSink> State<'_, S> {
         }
     }
 
-    fn nbns(&mut self, meta: &PacketMeta<'_>) {
+    fn nbns<S: SignalSink>(&mut self, meta: &PacketMeta<'_>, cx: &mut Cx<'_, S>) {
         let Ok(message) = netbios::parse_name_service(meta.payload) else {
             return;
         };
-        if self.sink.enabled() {
-            let (sink, frame) = (&mut self.sink, self.frame);
+        if cx.sink.enabled() {
             let _ = netbios::for_each_name_service_signal(&message, |s, value| {
-                signal(sink, frame, meta, s.kind(), value);
+                signal(cx, meta, s.kind(), value);
             });
         }
         // Registrations and refreshes (opcodes 5, 8, 9) name the sender: a unique workstation
@@ -170,11 +301,10 @@ impl<S: SignalSink> State<'_, S> {
         }
     }
 
-    fn netbios_datagram(&mut self, meta: &PacketMeta<'_>) {
-        if self.sink.enabled() {
-            let (sink, frame) = (&mut self.sink, self.frame);
+    fn netbios_datagram<S: SignalSink>(&mut self, meta: &PacketMeta<'_>, cx: &mut Cx<'_, S>) {
+        if cx.sink.enabled() {
             let _ = netbios::for_each_datagram_signal(meta.payload, |s, value| {
-                signal(sink, frame, meta, s.kind(), value);
+                signal(cx, meta, s.kind(), value);
             });
         }
         let Ok(datagram) = netbios::parse_datagram(meta.payload) else {
@@ -194,15 +324,20 @@ impl<S: SignalSink> State<'_, S> {
         }
     }
 
-    pub(super) fn arp(&mut self, src_mac: Option<[u8; 6]>, payload: &[u8]) {
+    pub(super) fn arp<S: SignalSink>(
+        &mut self,
+        src_mac: Option<[u8; 6]>,
+        payload: &[u8],
+        cx: &mut Cx<'_, S>,
+    ) {
         let Ok(message) = arp::parse(payload) else {
             return;
         };
-        if self.sink.enabled() {
+        if cx.sink.enabled() {
             self.text.clear();
             if message.write_value(&mut self.text) {
-                self.sink.signal(&Signal {
-                    frame: self.frame,
+                cx.sink.signal(&Signal {
+                    frame: cx.frame,
                     kind: "arp",
                     value: &self.text,
                     src_mac,
@@ -218,13 +353,72 @@ impl<S: SignalSink> State<'_, S> {
         }
     }
 
-    pub(super) fn neighbour_discovery(&mut self, meta: &PacketMeta<'_>) {
+    fn neighbour_discovery(&mut self, meta: &PacketMeta<'_>) {
         let IpAddr::V6(source) = meta.src_ip else {
             return;
         };
         if let Ok(Some(ndp)) = arp::parse_ndp(meta.payload) {
             if let Some((mac, ip)) = ndp.binding(source) {
                 self.devices.bind(mac, IpAddr::V6(ip));
+            }
+        }
+    }
+
+    /// mDNS and LLMNR answers name the device that sends them: its `.local` (or LLMNR) name
+    /// and the addresses it answers with.
+    fn learn_local_names(
+        &mut self,
+        meta: &PacketMeta<'_>,
+        message: &dns::Message<'_>,
+        source: NameSource,
+    ) {
+        for record in message.answers() {
+            let Ok(record) = record else { break };
+            let addr = match record.data {
+                dns::RData::A(v4) => IpAddr::V4(v4),
+                dns::RData::Aaaa(v6) => IpAddr::V6(v6),
+                dns::RData::Srv { target, .. } if source == NameSource::Mdns => {
+                    self.learn_service_instance(meta, &record.owner, &target);
+                    continue;
+                }
+                _ => continue,
+            };
+            self.text.clear();
+            if record.owner.write_text(&mut self.text).is_err() {
+                continue;
+            }
+            let name = self.text.trim_end_matches('.');
+            let name = name.strip_suffix(".local").unwrap_or(name);
+            // Answers are about the sender itself (a responder answers for its own names).
+            self.devices
+                .learn_name(meta.src_mac, Some(addr), source, name);
+            if let Some(mac) = meta.src_mac {
+                self.devices.bind(mac, addr);
+            }
+        }
+    }
+
+    /// An mDNS SRV answer: `instance._service._proto.local` served by `host.local`. Both name
+    /// the sender: the host name as an mDNS name, the instance as a service-instance name.
+    fn learn_service_instance(
+        &mut self,
+        meta: &PacketMeta<'_>,
+        owner: &dns::Name<'_>,
+        target: &dns::Name<'_>,
+    ) {
+        self.text.clear();
+        if owner.write_text(&mut self.text).is_ok() {
+            if let Some((instance, _)) = self.text.split_once("._") {
+                self.devices
+                    .learn_name(meta.src_mac, None, NameSource::MdnsService, instance);
+            }
+        }
+        self.text.clear();
+        if target.write_text(&mut self.text).is_ok() {
+            let host = self.text.trim_end_matches('.');
+            if let Some(host) = host.strip_suffix(".local") {
+                self.devices
+                    .learn_name(meta.src_mac, None, NameSource::Mdns, host);
             }
         }
     }

@@ -1,0 +1,573 @@
+//! The flow stage, one shard of it: every TCP and UDP packet of the shard's flows is counted
+//! in its flow, and flows are named from their own bytes — the TLS ClientHello or HTTP
+//! request head of the client's reassembled first bytes, the ClientHello in QUIC Initials, DNS
+//! over cleartext HTTP/2 — or, when they have none, from the passive DNS map of the name
+//! stage. Finished flows are folded into the shard's own aggregates.
+//!
+//! A shard shares nothing with the other shards. Packet by packet (`DnsAccess::Now`), a new
+//! flow is looked up in the DNS map at once and a finished flow is folded at once. In a batch
+//! run (`DnsAccess::Later`) the name stage has not yet read the batch, so a new flow's lookup
+//! waits in `lookups` for the name stage to answer it in capture order, and folding waits
+//! (in order) while a flow being folded still waits for its answer; what the shard learns for
+//! the map (DNS answers inside flows) waits in `learned`. Either way the flows get the names
+//! they would get one packet at a time.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use super::quic;
+use super::route::DnsFamily;
+use super::{
+    address_answers, direction_key, emit_http, read_dns, signal, AnswerScratch, AppStream, Cx,
+    Rules, SignalSink, Stats, APP_STREAM_MAX,
+};
+use crate::classify::dnsmap::DnsMap;
+use crate::classify::findings::Aggregates;
+use crate::decode::{PacketMeta, Transport};
+use crate::flow::{Direction, Evidence, Flow, FlowKey, FlowTable, Follow, FxBuild, Naming};
+use crate::proto::{http, http2, tls, ProtoError};
+
+/// HTTP/2 streams whose DATA bodies are collected at once, per direction.
+const H2_BODIES_MAX: usize = 16;
+/// Client datagrams of a UDP flow looked at for a QUIC long header before giving up (the first
+/// captured one may be a short-header packet of a connection already running).
+const QUIC_LOOK_DATAGRAMS: u64 = 3;
+/// Restarts allowed for a flow whose SYN was missed and whose first bytes made no sense.
+const MAX_RESTARTS: u8 = 4;
+
+/// A DNS lookup for a new flow, made in a batch run, answered by the name stage.
+pub(super) struct Lookup {
+    pub(super) seq: u64,
+    pub(super) ts: u64,
+    pub(super) client: IpAddr,
+    pub(super) server: IpAddr,
+    key: FlowKey,
+    pub(super) answer: Option<Arc<str>>,
+}
+
+/// How the shard gets at the DNS map.
+#[derive(Clone, Copy)]
+pub(super) enum DnsAccess<'m> {
+    /// Look new flows up now.
+    Now(&'m DnsMap),
+    /// The name stage answers later (`Shard::lookups`, then `Shard::settle`).
+    Later,
+}
+
+/// Where a finished flow goes: its per-flow parser state is dropped and it is folded into the
+/// aggregates, or queued behind the flows still waiting for a DNS answer (folding keeps its
+/// order).
+struct Retire<'s, 'c> {
+    h2c_streams: &'s mut HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
+    quic_flows: &'s mut HashMap<(SocketAddr, SocketAddr), quic::QuicFlow, FxBuild>,
+    finished: &'s mut Vec<Flow>,
+    agg: &'s mut Aggregates,
+    rules: Rules<'c>,
+}
+
+impl Retire<'_, '_> {
+    fn flow(&mut self, flow: Flow) {
+        if !self.h2c_streams.is_empty() {
+            self.h2c_streams.remove(&(flow.client, flow.server));
+            self.h2c_streams.remove(&(flow.server, flow.client));
+        }
+        if !self.quic_flows.is_empty() {
+            self.quic_flows.remove(&(flow.client, flow.server));
+        }
+        if flow.dns_lookup.is_some() || !self.finished.is_empty() {
+            self.finished.push(flow);
+        } else {
+            self.agg
+                .fold(&flow, self.rules.catalogue, self.rules.policy);
+        }
+    }
+}
+
+/// An address a client resolved, found by a shard, for the DNS map.
+pub(super) struct Learned {
+    pub(super) seq: u64,
+    pub(super) ts: u64,
+    pub(super) client: IpAddr,
+    pub(super) addr: IpAddr,
+    pub(super) name: Arc<str>,
+}
+
+pub(super) struct Shard {
+    flows: FlowTable,
+    /// Cleartext HTTP/2 connections, per direction: keyed by (sender, receiver).
+    h2c_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
+    /// UDP flows being followed through their QUIC Initials, keyed by (client, server).
+    quic_flows: HashMap<(SocketAddr, SocketAddr), quic::QuicFlow, FxBuild>,
+    /// Buffer each QUIC Initial is decrypted into, reused.
+    quic_scratch: Vec<u8>,
+    agg: Aggregates,
+    stats: Stats,
+    /// Scratch text buffer reused for signal values.
+    text: String,
+    pub(super) learned: Vec<Learned>,
+    pub(super) lookups: Vec<Lookup>,
+    /// Flows to fold once `lookups` are answered, in the order they finished.
+    finished: Vec<Flow>,
+}
+
+impl Shard {
+    pub(super) fn new(max_flows: usize) -> Self {
+        Shard {
+            flows: FlowTable::new(max_flows),
+            h2c_streams: HashMap::default(),
+            quic_flows: HashMap::default(),
+            quic_scratch: Vec::new(),
+            agg: Aggregates::default(),
+            stats: Stats::default(),
+            text: String::new(),
+            learned: Vec::new(),
+            lookups: Vec::new(),
+            finished: Vec::new(),
+        }
+    }
+
+    /// One TCP or UDP packet of this shard's flow `key`; `name` says whether its payload may
+    /// name the flow (false for the protocols the name stage reads).
+    pub(super) fn packet<S: SignalSink>(
+        &mut self,
+        rules: Rules<'_>,
+        dns: DnsAccess<'_>,
+        meta: &PacketMeta<'_>,
+        key: &FlowKey,
+        name: bool,
+        cx: &mut Cx<'_, S>,
+    ) {
+        let mut retire = Retire {
+            h2c_streams: &mut self.h2c_streams,
+            quic_flows: &mut self.quic_flows,
+            finished: &mut self.finished,
+            agg: &mut self.agg,
+            rules,
+        };
+        self.flows.enforce_cap(|flow| retire.flow(flow));
+        let (flow, direction, created) = self.flows.track(key, meta, |flow| retire.flow(flow));
+        if created {
+            let (client, server) = (flow.client.ip(), flow.server.ip());
+            match dns {
+                DnsAccess::Now(map) => flow.dns_name = map.lookup(client, server, meta.ts_nanos),
+                DnsAccess::Later => {
+                    flow.dns_lookup = Some(self.lookups.len() as u32);
+                    self.lookups.push(Lookup {
+                        seq: cx.seq,
+                        ts: meta.ts_nanos,
+                        client,
+                        server,
+                        key: *key,
+                        answer: None,
+                    });
+                }
+            }
+        }
+        if !name {
+            return;
+        }
+        match meta.transport {
+            Transport::Udp if direction == Direction::Up && flow.naming == Naming::Unknown => {
+                let key = (flow.client, flow.server);
+                let followed = self.quic_flows.contains_key(&key);
+                // Only QUIC long headers start a search: other UDP costs this one check, and a
+                // flow whose first few client datagrams are none is not QUIC to us.
+                if !followed && crate::proto::quic::peek(meta.payload).is_none() {
+                    if flow.packets_up >= QUIC_LOOK_DATAGRAMS {
+                        flow.naming = Naming::Done {
+                            follow: Follow::Nothing,
+                        };
+                    }
+                    return;
+                }
+                let state = self.quic_flows.entry(key).or_default();
+                let step = state.client_datagram(meta.payload, &mut self.quic_scratch);
+                if let quic::Step::Wait = step {
+                    return;
+                }
+                self.quic_flows.remove(&key);
+                flow.naming = Naming::Done {
+                    follow: Follow::Nothing,
+                };
+                if let quic::Step::Hello(hello) = step {
+                    name_from_quic_hello(flow, hello, meta, cx);
+                }
+            }
+            Transport::Tcp { seq, ack, flags } => {
+                anchor_client_stream(flow, direction, ack, flags);
+                if direction == Direction::Up {
+                    name_from_client_bytes(
+                        flow,
+                        seq,
+                        flags,
+                        meta,
+                        cx,
+                        &mut self.stats,
+                        &mut self.text,
+                    );
+                }
+                if flow.naming
+                    == (Naming::Done {
+                        follow: Follow::H2c,
+                    })
+                {
+                    self.h2c_segment(seq, meta, cx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// One segment of a cleartext HTTP/2 connection, in either direction.
+    fn h2c_segment<S: SignalSink>(&mut self, seq: u32, meta: &PacketMeta<'_>, cx: &mut Cx<'_, S>) {
+        if meta.payload.is_empty() {
+            return;
+        }
+        let key = direction_key(meta);
+        let mut stream = self.h2c_streams.remove(&key).unwrap_or_default();
+        stream.append(seq, meta.payload);
+        let used = self.h2c_frames(meta, &mut stream, cx);
+        stream.buf.drain(..used.min(stream.buf.len()));
+        self.h2c_streams.insert(key, stream);
+    }
+
+    /// Walks the complete HTTP/2 frames held in `stream`, collecting DATA bodies per stream;
+    /// a finished body that is a whole DNS message (DNS over HTTPS) is read as DNS. Returns
+    /// the bytes used.
+    fn h2c_frames<S: SignalSink>(
+        &mut self,
+        meta: &PacketMeta<'_>,
+        stream: &mut AppStream,
+        cx: &mut Cx<'_, S>,
+    ) -> usize {
+        let mut used = 0;
+        if stream.buf.starts_with(http2::PREFACE) {
+            used = http2::PREFACE.len();
+        }
+        loop {
+            let rest = stream.buf.get(used..).unwrap_or_default();
+            let (frame, len) = match http2::parse_frame(rest) {
+                Ok(ok) => ok,
+                Err(ProtoError::Incomplete) => return used,
+                Err(ProtoError::Invalid(_)) => return stream.buf.len(),
+            };
+            used += len;
+            let Ok(data) = frame.data() else { continue };
+            let slot = match stream
+                .h2_bodies
+                .iter()
+                .position(|(id, _)| *id == frame.stream)
+            {
+                Some(i) => i,
+                None if stream.h2_bodies.len() < H2_BODIES_MAX => {
+                    stream.h2_bodies.push((frame.stream, Vec::new()));
+                    stream.h2_bodies.len() - 1
+                }
+                None => continue,
+            };
+            let body = &mut stream.h2_bodies[slot].1;
+            if body.len() + data.len() <= APP_STREAM_MAX {
+                body.extend_from_slice(data);
+            }
+            if frame.ends_stream() {
+                let (_, body) = stream.h2_bodies.swap_remove(slot);
+                self.dns_in_body(meta, &body, cx);
+            }
+        }
+    }
+
+    /// A whole DNS message found in an HTTP/2 body (DNS over cleartext HTTP/2): its answers
+    /// are for the client it is sent to, and wait in `learned` for the DNS map.
+    fn dns_in_body<S: SignalSink>(
+        &mut self,
+        meta: &PacketMeta<'_>,
+        body: &[u8],
+        cx: &mut Cx<'_, S>,
+    ) {
+        let family = DnsFamily::DnsInBody;
+        let Some(message) = read_dns(body, family, meta, cx, &mut self.stats, &mut self.text)
+        else {
+            return;
+        };
+        let (seq, ts, client) = (cx.seq, meta.ts_nanos, meta.dst_ip);
+        let learned = &mut self.learned;
+        address_answers(&message, &mut AnswerScratch::default(), |addr, name| {
+            learned.push(Learned {
+                seq,
+                ts,
+                client,
+                addr,
+                name: Arc::from(name),
+            })
+        });
+    }
+
+    /// Folds the flows idle at capture time `now` (when `SweepClock` says so).
+    pub(super) fn sweep(&mut self, now: u64, rules: Rules<'_>) {
+        let mut retire = Retire {
+            h2c_streams: &mut self.h2c_streams,
+            quic_flows: &mut self.quic_flows,
+            finished: &mut self.finished,
+            agg: &mut self.agg,
+            rules,
+        };
+        self.flows.sweep(now, |flow| retire.flow(flow));
+    }
+
+    /// Gives the flows of this batch's `lookups` their answers, then folds the flows that
+    /// waited for them.
+    pub(super) fn settle(&mut self, rules: Rules<'_>) {
+        for (index, lookup) in self.lookups.iter_mut().enumerate() {
+            if let Some(flow) = self.flows.get_mut(&lookup.key) {
+                if flow.dns_lookup == Some(index as u32) {
+                    flow.dns_lookup = None;
+                    flow.dns_name = lookup.answer.clone();
+                }
+            }
+        }
+        for mut flow in self.finished.drain(..) {
+            if let Some(lookup) = flow.dns_lookup.take() {
+                flow.dns_name = self
+                    .lookups
+                    .get_mut(lookup as usize)
+                    .and_then(|l| l.answer.clone());
+            }
+            self.agg.fold(&flow, rules.catalogue, rules.policy);
+        }
+        self.lookups.clear();
+    }
+
+    /// A period boundary (`scan --every`): folds every flow that carried packets since the
+    /// last cut into a fresh copy of the aggregates and hands it over with the counters.
+    pub(super) fn cut(&mut self, rules: Rules<'_>) -> (Aggregates, Stats) {
+        self.settle(rules);
+        let mut stats = std::mem::take(&mut self.stats);
+        stats.flows_evicted_by_cap = self.flows.evicted_by_cap;
+        let agg = &mut self.agg;
+        self.flows
+            .cut(|flow| agg.fold(flow, rules.catalogue, rules.policy));
+        (std::mem::take(&mut self.agg), stats)
+    }
+
+    /// Folds every open flow (end of input) and hands the result over.
+    pub(super) fn finish(mut self, rules: Rules<'_>) -> (Aggregates, Stats) {
+        self.settle(rules);
+        let agg = &mut self.agg;
+        self.flows
+            .drain(|flow| agg.fold(&flow, rules.catalogue, rules.policy));
+        self.stats.flows_evicted_by_cap = self.flows.evicted_by_cap;
+        (self.agg, self.stats)
+    }
+}
+
+/// The host part of `host[:port]`, `[v6]:port` or a bare name, lowercased, no trailing dot.
+fn host_of_authority(authority: &[u8]) -> String {
+    let text = String::from_utf8_lossy(authority);
+    let host = if let Some(rest) = text.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else if text.matches(':').count() == 1 {
+        text.split(':').next().unwrap_or_default()
+    } else {
+        &text
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Names a UDP flow from the hello in its QUIC Initials and emits its signals.
+fn name_from_quic_hello<S: SignalSink>(
+    flow: &mut Flow,
+    hello: crate::proto::quic::Hello,
+    meta: &PacketMeta<'_>,
+    cx: &mut Cx<'_, S>,
+) {
+    use crate::proto::quic::Hello;
+    let (sni, ech, kind, evidence) = match hello {
+        Hello::Tls(ch) => (ch.sni, ch.ech, "quic_sni", Evidence::QuicSni),
+        Hello::Google(chlo) => (chlo.sni, false, "gquic_sni", Evidence::GquicSni),
+    };
+    if cx.sink.enabled() {
+        if let Some(sni) = &sni {
+            signal(cx, meta, kind, sni);
+        }
+        if ech {
+            signal(cx, meta, "tls_ech", sni.as_deref().unwrap_or(""));
+        }
+    }
+    if let Some(sni) = sni {
+        flow.name = Some((sni.trim_end_matches('.').to_ascii_lowercase(), evidence));
+    }
+}
+
+/// Pins where the client's byte stream starts when the SYN itself was not captured: the
+/// server's SYN-ACK acknowledges it. (A client's empty ACK is no anchor: keep-alive probes are
+/// empty segments one byte behind.)
+fn anchor_client_stream(flow: &mut Flow, direction: Direction, ack: u32, flags: u8) {
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    if direction == Direction::Down
+        && flags & (SYN | ACK) == SYN | ACK
+        && matches!(flow.naming, Naming::Unknown)
+    {
+        flow.stream.get_or_insert_with(Box::default).anchor(ack);
+    }
+}
+
+/// Reassembles the client's first bytes of a TCP flow and names the flow from its TLS
+/// ClientHello or HTTP request head; later HTTP request heads on the same connection are read
+/// from single segments only (enough for `inspect`, no more buffering).
+fn name_from_client_bytes<S: SignalSink>(
+    flow: &mut Flow,
+    seq: u32,
+    flags: u8,
+    meta: &PacketMeta<'_>,
+    cx: &mut Cx<'_, S>,
+    stats: &mut Stats,
+    text: &mut String,
+) {
+    const SYN: u8 = 0x02;
+    if let Naming::Done { follow } = flow.naming {
+        if follow == Follow::Http1 && !meta.payload.is_empty() {
+            if let Ok(head) = http::parse_request_head(meta.payload) {
+                stats.http_requests += 1;
+                emit_http(cx, meta, &head, text);
+            }
+        }
+        return;
+    }
+    let stream = flow.stream.get_or_insert_with(Box::default);
+    // Data carried by the SYN itself (TCP Fast Open) starts after the SYN's own sequence number.
+    let data_seq = if flags & SYN != 0 {
+        stream.on_syn(seq);
+        seq.wrapping_add(1)
+    } else {
+        seq
+    };
+    if stream.add(data_seq, meta.payload) != crate::flow::reassembly::Progress::Grew {
+        return;
+    }
+    // A CONNECT head is followed, in the same client stream, by the tunnelled protocol.
+    for _ in 0..2 {
+        let bytes = stream.bytes();
+        let outcome = if tls::maybe_tls_handshake(bytes) {
+            flow.naming = Naming::Tls;
+            match tls::parse_client_hello_records(bytes) {
+                Ok(hello) => {
+                    stats.tls_client_hellos += 1;
+                    if cx.sink.enabled() {
+                        let sni = hello.sni.as_deref().unwrap_or("");
+                        if hello.sni.is_some() {
+                            signal(cx, meta, "tls_sni", sni);
+                        }
+                        if hello.ech {
+                            signal(cx, meta, "tls_ech", sni);
+                        }
+                    }
+                    if let Some(sni) = hello.sni {
+                        flow.name = Some((
+                            sni.trim_end_matches('.').to_ascii_lowercase(),
+                            Evidence::TlsSni,
+                        ));
+                    }
+                    Step::Done(Follow::Nothing)
+                }
+                Err(ProtoError::Incomplete) => Step::Wait,
+                Err(ProtoError::Invalid(_)) => Step::Done(Follow::Nothing),
+            }
+        } else if let Some(step) = match http2::starts_with_preface(bytes) {
+            Ok(()) => Some(Step::Done(Follow::H2c)),
+            Err(ProtoError::Incomplete) => Some(Step::Wait),
+            Err(ProtoError::Invalid(_)) => None,
+        } {
+            step
+        } else {
+            match http::parse_request_head(bytes) {
+                Ok(head) => {
+                    stats.http_requests += 1;
+                    emit_http(cx, meta, &head, text);
+                    let named = if head.is_connect() {
+                        Some((head.target, Evidence::HttpConnect))
+                    } else if let Some(authority) = head.absolute_uri_authority() {
+                        Some((authority, Evidence::HttpHost))
+                    } else {
+                        head.host.map(|h| (h, Evidence::HttpHost))
+                    };
+                    if let Some((authority, evidence)) = named {
+                        let host = host_of_authority(authority);
+                        if !host.is_empty() {
+                            flow.name = Some((host, evidence));
+                        }
+                    }
+                    if head.is_connect() {
+                        Step::Tunnel(head.head_len)
+                    } else {
+                        Step::Done(Follow::Http1)
+                    }
+                }
+                Err(ProtoError::Incomplete) => {
+                    flow.naming = Naming::Http;
+                    Step::Wait
+                }
+                Err(ProtoError::Invalid(_)) => Step::Done(Follow::Nothing),
+            }
+        };
+        match outcome {
+            Step::Wait if stream.is_full() => {
+                flow.naming = Naming::Done {
+                    follow: Follow::Nothing,
+                };
+                break;
+            }
+            Step::Wait => return,
+            Step::Done(Follow::Nothing)
+                if flow.name.is_none()
+                    && !stream.starts_at_syn()
+                    && stream.restarts() < MAX_RESTARTS =>
+            {
+                // Without the SYN the first captured bytes may be a keep-alive probe's
+                // stray byte or the middle of a message: try again from the next segment.
+                stream.restart();
+                flow.naming = Naming::Unknown;
+                return;
+            }
+            Step::Done(follow) => {
+                flow.naming = Naming::Done { follow };
+                break;
+            }
+            Step::Tunnel(head_len) => {
+                // The SNI of the tunnelled TLS names the flow better than the CONNECT target.
+                stream.consume(head_len);
+                flow.naming = Naming::Unknown;
+                if stream.bytes().is_empty() {
+                    return;
+                }
+            }
+        }
+    }
+    if matches!(flow.naming, Naming::Done { .. }) {
+        flow.stream = None;
+    }
+}
+
+/// What the parsers made of the client's bytes so far.
+enum Step {
+    /// More bytes needed.
+    Wait,
+    /// Named or given up; what to keep reading afterwards.
+    Done(Follow),
+    /// An HTTP CONNECT head of this length; the tunnelled protocol follows it.
+    Tunnel(usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of_authority;
+
+    #[test]
+    fn authority_host() {
+        assert_eq!(host_of_authority(b"Api.OpenAI.com:443"), "api.openai.com");
+        assert_eq!(host_of_authority(b"chatgpt.com."), "chatgpt.com");
+        assert_eq!(host_of_authority(b"[2001:db8::1]:8080"), "2001:db8::1");
+        assert_eq!(host_of_authority(b"2001:db8::1"), "2001:db8::1");
+    }
+}

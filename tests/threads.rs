@@ -1,0 +1,215 @@
+//! The report does not depend on how a capture is read: packet by packet (as live capture
+//! and `inspect` do) or in batches over 1, 2, 3 or 4 threads, the JSON report is the same byte
+//! for byte. Checked on the bundled sample (pcapng, copied frame by frame into batches), on
+//! the sample as a pcap file appended to itself four times (read in place; capture time jumps
+//! back at each copy, so flows go idle, are swept and start again), with a flow cap small
+//! enough that flows are folded early, and on every capture of `../shared/corpus` when it is
+//! there (it is in CI).
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use shadowai::capture::file::FileSource;
+use shadowai::capture::RawPacket;
+use shadowai::classify::policy::Policy;
+use shadowai::classify::rules::Catalogue;
+use shadowai::pipeline::{NoSignals, Options, Pipeline};
+use shadowai::report::{Input, Report};
+use shadowai::synth::pcap::{pcap_bytes, PcapFormat};
+
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// `Pipeline::process`, one packet at a time.
+    PacketByPacket,
+    /// `Pipeline::run_file` with this many threads.
+    Batches(usize),
+}
+
+const MODES: [Mode; 5] = [
+    Mode::PacketByPacket,
+    Mode::Batches(1),
+    Mode::Batches(2),
+    Mode::Batches(3),
+    Mode::Batches(4),
+];
+
+/// The JSON report of one capture read in `mode`.
+fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, max_flows: usize) -> String {
+    let policy = Policy::default();
+    let threads = match mode {
+        Mode::PacketByPacket => 1,
+        Mode::Batches(n) => n,
+    };
+    let options = Options { max_flows, threads };
+    let mut pipeline = Pipeline::with_policy(catalogue, &policy, options, NoSignals);
+    let Ok(mut source) =
+        FileSource::from_reader(name.to_string(), Box::new(Cursor::new(bytes.to_vec())))
+    else {
+        return "not a capture".to_string();
+    };
+    let result = match mode {
+        Mode::PacketByPacket => loop {
+            match source.next_packet() {
+                Ok(Some(packet)) => {
+                    // Owned, so the frame number (which counts pcapng blocks tshark numbers
+                    // too) can be read after it.
+                    let (ts_nanos, link_type, orig_len, data) = (
+                        packet.ts_nanos,
+                        packet.link_type,
+                        packet.orig_len,
+                        packet.data.to_vec(),
+                    );
+                    let packet = RawPacket {
+                        ts_nanos,
+                        link_type,
+                        orig_len,
+                        data: &data,
+                    };
+                    pipeline.process(source.packets_read(), &packet);
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        },
+        Mode::Batches(_) => pipeline.run_file(&mut source),
+    };
+    let error = result.err().map(|e| e.to_string());
+    let input = Input {
+        path: name.to_string(),
+        format: Some(source.format().to_string()),
+        packets: source.packets_read(),
+        complete: error.is_none(),
+        error: error.clone(),
+    };
+    let (mut outcome, _) = pipeline.finish();
+    // `run_file` counts the file; feeding packets one by one does not.
+    outcome.stats.files_read = 1;
+    let report = Report::build(
+        &outcome,
+        catalogue,
+        &policy,
+        vec![input],
+        error.into_iter().collect(),
+    );
+    serde_json::to_string_pretty(&report).expect("report serialises")
+}
+
+/// Every mode gives the report of the first; returns that report.
+fn same_in_every_mode(catalogue: &Catalogue, name: &str, bytes: &[u8], max_flows: usize) -> String {
+    let want = report(catalogue, name, bytes, MODES[0], max_flows);
+    for mode in &MODES[1..] {
+        let got = report(catalogue, name, bytes, *mode, max_flows);
+        if got != want {
+            let line = want
+                .lines()
+                .zip(got.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            let around = |text: &str| {
+                text.lines()
+                    .skip(line.saturating_sub(3))
+                    .take(7)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            panic!(
+                "{name} (max flows {max_flows}): {mode:?} differs from {:?} at line {}:\n--- {:?}\n{}\n--- {mode:?}\n{}",
+                MODES[0],
+                line + 1,
+                MODES[0],
+                around(&want),
+                around(&got)
+            );
+        }
+    }
+    want
+}
+
+/// The bundled sample's frames, as (time, bytes).
+fn sample_frames() -> Vec<(u64, Vec<u8>)> {
+    let bytes = shadowai::synth::sample::office_lan_sample();
+    let mut source =
+        FileSource::from_reader("sample".into(), Box::new(Cursor::new(bytes))).expect("sample");
+    let mut frames = Vec::new();
+    while let Some(packet) = source.next_packet().expect("sample is whole") {
+        frames.push((packet.ts_nanos, packet.data.to_vec()));
+    }
+    frames
+}
+
+#[test]
+fn the_sample_reports_the_same_in_every_mode() {
+    let catalogue = Catalogue::embedded().expect("embedded rules");
+    let sample = shadowai::synth::sample::office_lan_sample();
+    let json = same_in_every_mode(&catalogue, "office-lan.pcapng", &sample, 0);
+    // Not an empty report that would be equal anyway.
+    assert!(json.contains("\"service\""), "{json}");
+}
+
+#[test]
+fn a_capture_that_goes_back_in_time_reports_the_same_in_every_mode() {
+    let catalogue = Catalogue::embedded().expect("embedded rules");
+    let frames = sample_frames();
+    let copies = frames.iter().cycle().take(frames.len() * 4);
+    let bytes = pcap_bytes(
+        PcapFormat::default(),
+        copies.map(|(ts, data)| (*ts, data.as_slice())),
+    )
+    .expect("pcap");
+    let whole = same_in_every_mode(&catalogue, "sample-x4.pcap", &bytes, 0);
+    // A cap of 24 flows (2 per shard) folds flows early all the time.
+    let capped = same_in_every_mode(&catalogue, "sample-x4.pcap", &bytes, 24);
+    assert_ne!(whole, capped, "the cap was never reached");
+    assert!(
+        capped.contains("\"flows_evicted_by_cap\": ")
+            && !capped.contains("\"flows_evicted_by_cap\": 0")
+    );
+    // Cut short in the last packet: the same report, with the same warning, every way.
+    let cut = &bytes[..bytes.len() - 7];
+    let report = same_in_every_mode(&catalogue, "sample-x4-cut.pcap", cut, 0);
+    assert!(report.contains("truncated"), "{report}");
+}
+
+fn corpus_captures(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if path.is_dir() {
+            // truth/ holds no captures; bench/ is a merge of the others.
+            if name != "truth" && name != "bench" {
+                corpus_captures(&path, out);
+            }
+        } else if [".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_corpus_capture_reports_the_same_in_every_mode() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !dir.is_dir() {
+        eprintln!(
+            "SKIPPED: {} not found; the corpus check did not run",
+            dir.display()
+        );
+        return;
+    }
+    let catalogue = Catalogue::embedded().expect("embedded rules");
+    let mut files = Vec::new();
+    corpus_captures(&dir, &mut files);
+    files.sort();
+    assert!(files.len() > 150, "{} captures", files.len());
+    for path in &files {
+        let bytes = std::fs::read(path).expect("readable");
+        let name = path.display().to_string();
+        same_in_every_mode(&catalogue, &name, &bytes, 0);
+        same_in_every_mode(&catalogue, &name, &bytes, 48);
+    }
+}
