@@ -76,6 +76,8 @@ struct Work {
     /// (record index, capture time) of the packets at which the shards look for idle flows
     /// (`SweepClock`), before the packet itself.
     sweeps: Vec<(usize, u64)>,
+    /// Indexes of the records the name stage reads (a small part of most captures).
+    named: Vec<u32>,
 }
 
 impl Work {
@@ -178,8 +180,10 @@ fn stages<S: SignalSink>(pipeline: &mut Pipeline<'_, S>, work: &mut Work) {
     } = pipeline;
     let rules = *rules;
 
-    // Routes, the sweeps, and each shard's list of packets when the shards run on the pool.
+    // Routes, the sweeps, the name stage's records, and each shard's list of packets when the
+    // shards run on the pool.
     work.sweeps.clear();
+    work.named.clear();
     let mut routes = std::mem::take(&mut work.routes);
     routes.clear();
     let mut lists = std::mem::take(&mut work.lists);
@@ -193,6 +197,9 @@ fn stages<S: SignalSink>(pipeline: &mut Pipeline<'_, S>, work: &mut Work) {
             }),
             Kind::Arp { .. } => Route::NONE,
         };
+        if route.names != NameWork::Nothing || matches!(record.kind, Kind::Arp { .. }) {
+            work.named.push(routes.len() as u32);
+        }
         if let (Kind::Ip(meta), Some(key)) = (&record.kind, &route.flow) {
             if sweep_clock.due(meta.ts_nanos) {
                 work.sweeps.push((routes.len(), meta.ts_nanos));
@@ -292,7 +299,11 @@ fn stages<S: SignalSink>(pipeline: &mut Pipeline<'_, S>, work: &mut Work) {
     events.sort_by_key(|(seq, rank, _)| (*seq, *rank));
     let mut pending = events.drain(..).peekable();
     let mut sink = NoSignals;
-    for (record, route) in work.records.iter().zip(&work.routes) {
+    for &index in &work.named {
+        let index = index as usize;
+        let (Some(record), Some(route)) = (work.records.get(index), work.routes.get(index)) else {
+            continue;
+        };
         let (frame, seq) = work.context(record);
         while let Some((_, _, event)) = pending.next_if(|(at, _, _)| *at <= seq) {
             name_event(names, shards, event);

@@ -3,6 +3,7 @@
 //! of every frame plus random mutations, none of which may panic (`robustness.rs`).
 //! Expected values are tshark's (`tshark -T fields -e ip.src ...` on the same frame).
 
+mod fast_path;
 mod fixtures;
 mod fragments;
 mod link_types;
