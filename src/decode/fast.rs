@@ -31,6 +31,7 @@ struct Layer<'a> {
 }
 
 /// Decodes a plain Ethernet/IP/TCP-or-UDP frame, or says it is not one.
+#[inline(always)]
 pub(super) fn plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
     if pkt.link_type != LINKTYPE_ETHERNET {
         return None;
@@ -114,6 +115,7 @@ pub(super) fn plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
     })
 }
 
+#[inline]
 fn tcp(data: &[u8], claimed: usize) -> Option<Layer<'_>> {
     let fixed: [u8; 20] = array(data, 0)?;
     let header_len = usize::from(fixed[12] >> 4) * 4;
@@ -133,6 +135,7 @@ fn tcp(data: &[u8], claimed: usize) -> Option<Layer<'_>> {
     })
 }
 
+#[inline]
 fn udp(data: &[u8], claimed: usize) -> Option<Layer<'_>> {
     let fixed: [u8; 8] = array(data, 0)?;
     let src_port = u16::from_be_bytes([fixed[0], fixed[1]]);

@@ -160,6 +160,7 @@ impl Decoder {
 
     /// Decodes one frame. The result may borrow from `pkt` or, for a reassembled datagram, from
     /// the decoder itself (until the next call).
+    #[inline(always)]
     pub fn decode<'a>(&'a mut self, pkt: &RawPacket<'a>) -> Result<Decoded<'a>, DecodeError> {
         // Plain Ethernet/IP/TCP-or-UDP frames, most of any capture, in one straight pass.
         if let Some(meta) = fast::plain(pkt) {
@@ -169,6 +170,7 @@ impl Decoder {
     }
 
     /// Every frame the fast path does not take.
+    #[inline(never)]
     fn decode_general<'a>(&'a mut self, pkt: &RawPacket<'a>) -> Result<Decoded<'a>, DecodeError> {
         let Decoder {
             frags,

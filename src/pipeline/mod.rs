@@ -262,11 +262,13 @@ enum Decode<'a> {
 
 impl Front {
     /// Counts and decodes one frame; its number in the whole run (`seq`) comes with it.
+    #[inline(always)]
     fn decode<'a>(&'a mut self, pkt: &RawPacket<'a>) -> (u64, Decode<'a>) {
         self.seq += 1;
         (self.seq, self.decode_frame(pkt))
     }
 
+    #[inline(always)]
     fn decode_frame<'a>(&'a mut self, pkt: &RawPacket<'a>) -> Decode<'a> {
         let stats = &mut self.stats;
         stats.packets += 1;

@@ -15,20 +15,19 @@
 //! each lookup only sees answers from earlier frames), and shard results are merged in shard
 //! order. `tests/threads.rs` checks it byte for byte.
 
-use std::sync::mpsc::sync_channel;
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use rayon::prelude::*;
 
 use super::flows::{DnsAccess, Learned, Shard};
 use super::names::Names;
 use super::route::{route, NameWork, Route};
-use super::{Cx, Decode, Front, NoSignals, Pipeline, SignalSink, SHARDS};
+use super::{Cx, Decode, Front, NoSignals, Pipeline, Rules, SignalSink, SHARDS};
 use crate::capture::batch::{self, Batch, Fill};
 use crate::capture::file::{CaptureError, FileSource};
 use crate::decode::PacketMeta;
-
-/// Decoded batches in flight between the reader and the stages.
-const IN_FLIGHT: usize = 4;
+use crate::flow::SweepClock;
 
 /// Where a packet's payload is: in the batch's buffer, or (for a datagram reassembled from
 /// fragments) in the side buffer.
@@ -169,15 +168,14 @@ enum Event {
 /// Runs one decoded batch through the stages: routes, the flow shards, the name stage (in
 /// capture order, answering the shards' DNS lookups at their place in that order), then the
 /// shards again to hand the answers to their flows.
-fn stages<S: SignalSink>(pipeline: &mut Pipeline<'_, S>, work: &mut Work) {
-    let Pipeline {
+fn stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
+    let Stages {
         names,
         shards,
         sweep_clock,
         rules,
         pool,
-        ..
-    } = pipeline;
+    } = stage;
     let rules = *rules;
 
     // Routes, the sweeps, the name stage's records, and each shard's list of packets when the
@@ -343,63 +341,215 @@ fn name_event(names: &mut Names, shards: &mut [Shard], event: Event) {
     }
 }
 
+/// What the stages after decoding work on: the parts of the pipeline they own.
+struct Stages<'p, 'c> {
+    names: &'p mut Names,
+    shards: &'p mut [Shard],
+    sweep_clock: &'p mut SweepClock,
+    rules: Rules<'c>,
+    pool: Option<&'p rayon::ThreadPool>,
+}
+
 /// Reads a whole file through the stages (see the module's documentation).
 pub(super) fn run_file<S: SignalSink>(
     pipeline: &mut Pipeline<'_, S>,
     source: &mut FileSource,
 ) -> Result<(), CaptureError> {
     let threads = pipeline.threads.max(1);
-    if threads >= 3 && pipeline.pool.is_none() {
+    // Three lanes (read, decode, stages) keep three threads busy at most; with more, the
+    // shards of the stages lane run on a pool.
+    if threads >= 4 && pipeline.pool.is_none() {
         pipeline.pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads - 1)
+            .num_threads(threads - 2)
             .thread_name(|i| format!("shadowai-flows-{i}"))
             .build()
             .ok();
     }
+    let Pipeline {
+        front,
+        names,
+        shards,
+        sweep_clock,
+        rules,
+        pool,
+        ..
+    } = pipeline;
+    let mut stage = Stages {
+        names,
+        shards,
+        sweep_clock,
+        rules: *rules,
+        pool: pool.as_ref(),
+    };
     if threads == 1 {
         let mut work = Work::default();
         loop {
             let filled = batch::fill(source, &mut work.batch);
-            decode(&mut pipeline.front, &mut work);
-            stages(pipeline, &mut work);
+            decode(front, &mut work);
+            stages(&mut stage, &mut work);
             if let Fill::End(result) = filled {
                 return result;
             }
         }
     }
-    let in_flight: usize = std::env::var("SA_FLIGHT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(IN_FLIGHT);
-    let (full_tx, full_rx) = sync_channel::<Work>(in_flight);
-    let (empty_tx, empty_rx) = sync_channel::<Work>(in_flight + 2);
-    let mut front = std::mem::take(&mut pipeline.front);
-    let result = std::thread::scope(|scope| {
-        let front = &mut front;
-        let reader = scope.spawn(move || loop {
-            let mut work = empty_rx.try_recv().unwrap_or_default();
-            let filled = batch::fill(source, &mut work.batch);
-            decode(front, &mut work);
-            if full_tx.send(work).is_err() {
-                // The stages are gone; nothing more to do.
-                return Ok(());
-            }
-            if let Fill::End(result) = filled {
-                return result;
-            }
-        });
-        for mut work in full_rx.iter() {
-            stages(pipeline, &mut work);
-            // The reader may have finished: a batch nobody will refill is simply dropped.
-            let _ = empty_tx.try_send(work);
+    let lanes = Lanes {
+        source: Mutex::new(source),
+        front: Mutex::new(front),
+        stage: Mutex::new(stage),
+        queues: Mutex::new(Queues::default()),
+        wake: Condvar::new(),
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads.min(3) {
+            scope.spawn(|| lanes.work());
         }
-        // A panic in the reader is a bug: let it surface as one.
-        reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        lanes.work();
     });
-    pipeline.front = front;
-    result
+    let queues = lanes
+        .queues
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    queues.result.unwrap_or(Ok(()))
+}
+
+/// Batches in circulation between the lanes at most.
+const WORKS: usize = 6;
+
+/// The three lanes of a batch run. Each takes batches in file order, one at a time, on
+/// whichever thread is free: read (fill a batch from the file), decode, then the stages. A free
+/// thread takes the latest lane first (stages, then decode, then read), which drains batches
+/// before reading more and keeps every thread busy: the lanes are not equal (on an office
+/// capture the stages take about as long as reading and decoding together), and no fixed
+/// split of them between two threads would be even.
+struct Lanes<'s, 'p, 'c> {
+    source: Mutex<&'s mut FileSource>,
+    front: Mutex<&'p mut Front>,
+    stage: Mutex<Stages<'p, 'c>>,
+    queues: Mutex<Queues>,
+    /// Signalled whenever a lane finishes a batch.
+    wake: Condvar,
+}
+
+/// Batches between the lanes, and which lane is busy.
+#[derive(Default)]
+struct Queues {
+    /// Emptied batches, and how many exist.
+    free: Vec<Work>,
+    made: usize,
+    /// Read, waiting to be decoded; decoded, waiting for the stages.
+    read: VecDeque<Work>,
+    decoded: VecDeque<Work>,
+    reading: bool,
+    decoding: bool,
+    staging: bool,
+    /// How the file ended, once it has.
+    result: Option<Result<(), CaptureError>>,
+    /// A thread panicked: everyone stops.
+    aborted: bool,
+}
+
+/// A lane's turn, taken off the queues.
+enum Task {
+    Read(Work),
+    Decode(Work),
+    Stages(Work),
+}
+
+impl Lanes<'_, '_, '_> {
+    fn queues(&self) -> MutexGuard<'_, Queues> {
+        self.queues.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One thread's loop: take the next turn of any lane until the file is through.
+    fn work(&self) {
+        let _abort = AbortOnPanic(self);
+        while let Some(task) = self.next_task() {
+            match task {
+                Task::Read(mut work) => {
+                    let filled = {
+                        let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
+                        batch::fill(&mut source, &mut work.batch)
+                    };
+                    let mut queues = self.queues();
+                    queues.read.push_back(work);
+                    queues.reading = false;
+                    if let Fill::End(result) = filled {
+                        queues.result = Some(result);
+                    }
+                }
+                Task::Decode(mut work) => {
+                    {
+                        let mut front = self.front.lock().unwrap_or_else(PoisonError::into_inner);
+                        decode(&mut front, &mut work);
+                    }
+                    let mut queues = self.queues();
+                    queues.decoded.push_back(work);
+                    queues.decoding = false;
+                }
+                Task::Stages(mut work) => {
+                    {
+                        let mut stage = self.stage.lock().unwrap_or_else(PoisonError::into_inner);
+                        stages(&mut stage, &mut work);
+                    }
+                    let mut queues = self.queues();
+                    queues.free.push(work);
+                    queues.staging = false;
+                }
+            }
+            self.wake.notify_all();
+        }
+    }
+
+    /// Waits for a lane that can take its next batch, and takes it; `None` when all is done.
+    fn next_task(&self) -> Option<Task> {
+        let mut queues = self.queues();
+        loop {
+            let q = &mut *queues;
+            if q.aborted {
+                return None;
+            }
+            if !q.staging {
+                if let Some(work) = q.decoded.pop_front() {
+                    q.staging = true;
+                    return Some(Task::Stages(work));
+                }
+            }
+            if !q.decoding {
+                if let Some(work) = q.read.pop_front() {
+                    q.decoding = true;
+                    return Some(Task::Decode(work));
+                }
+            }
+            if !q.reading && q.result.is_none() && (!q.free.is_empty() || q.made < WORKS) {
+                let work = q.free.pop().unwrap_or_else(|| {
+                    q.made += 1;
+                    Work::default()
+                });
+                q.reading = true;
+                return Some(Task::Read(work));
+            }
+            let busy = q.reading || q.decoding || q.staging;
+            if q.result.is_some() && !busy && q.read.is_empty() && q.decoded.is_empty() {
+                return None;
+            }
+            queues = self
+                .wake
+                .wait(queues)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// Stops the other threads when this one panics, so the panic surfaces instead of a hang.
+struct AbortOnPanic<'l, 's, 'p, 'c>(&'l Lanes<'s, 'p, 'c>);
+
+impl Drop for AbortOnPanic<'_, '_, '_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.queues().aborted = true;
+            self.0.wake.notify_all();
+        }
+    }
 }
 
 #[cfg(test)]
