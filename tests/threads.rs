@@ -21,26 +21,32 @@ use shadowai::synth::pcap::{pcap_bytes, PcapFormat};
 enum Mode {
     /// `Pipeline::process`, one packet at a time.
     PacketByPacket,
-    /// `Pipeline::run_file` with this many threads.
-    Batches(usize),
+    /// `Pipeline::run_file` with this many threads, sharing out groups of shards as the run
+    /// judges best (`None`), always or never.
+    Batches(usize, Option<bool>),
 }
 
-const MODES: [Mode; 5] = [
+const MODES: [Mode; 6] = [
     Mode::PacketByPacket,
-    Mode::Batches(1),
-    Mode::Batches(2),
-    Mode::Batches(3),
-    Mode::Batches(4),
+    Mode::Batches(1, None),
+    Mode::Batches(2, None),
+    Mode::Batches(2, Some(true)),
+    Mode::Batches(3, Some(true)),
+    Mode::Batches(4, Some(false)),
 ];
 
 /// The JSON report of one capture read in `mode`.
 fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, max_flows: usize) -> String {
     let policy = Policy::default();
-    let threads = match mode {
-        Mode::PacketByPacket => 1,
-        Mode::Batches(n) => n,
+    let (threads, share_shards) = match mode {
+        Mode::PacketByPacket => (1, None),
+        Mode::Batches(threads, share) => (threads, share),
     };
-    let options = Options { max_flows, threads };
+    let options = Options {
+        max_flows,
+        threads,
+        share_shards,
+    };
     let mut pipeline = Pipeline::with_policy(catalogue, &policy, options, NoSignals);
     let Ok(mut source) =
         FileSource::from_reader(name.to_string(), Box::new(Cursor::new(bytes.to_vec())))
@@ -71,7 +77,7 @@ fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, max_flows
                 Err(e) => break Err(e),
             }
         },
-        Mode::Batches(_) => pipeline.run_file(&mut source),
+        Mode::Batches(..) => pipeline.run_file(&mut source),
     };
     let error = result.err().map(|e| e.to_string());
     let input = Input {

@@ -137,6 +137,7 @@ pub fn scan_cmd(args: ScanArgs) -> anyhow::Result<ExitCode> {
         max_flows: args.report.max_flows,
         // Live packets go one at a time through `Pipeline::process`.
         threads: 1,
+        share_shards: None,
     };
     let pipeline = Pipeline::with_policy(&catalogue, &policy, options, NoSignals);
     let mut failed_on = false;

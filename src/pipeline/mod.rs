@@ -11,14 +11,13 @@
 //! run, which reads DNS, DHCP, mDNS, NetBIOS, ARP... in capture order into the passive DNS map
 //! and the device table; and the flow stage, split into `SHARDS` shards by a hash of the
 //! 5-tuple, which counts every TCP and UDP packet in its flow and names flows from their own
-//! bytes (TLS, HTTP, QUIC). Shards share nothing but read access to the DNS map, so a batch
-//! of packets can be spread over threads (`parallel.rs`); their results are merged in shard
-//! order. The shard count is fixed, so the report is the same for any number of threads.
+//! bytes (TLS, HTTP, QUIC), looking new flows up in the DNS map. Shards share nothing, so a
+//! batch of packets can be spread over threads (`parallel.rs`); their results are merged in
+//! shard order. The shard count is fixed, so the report is the same for any number of threads.
 //!
 //! Two ways in: `process` takes one packet at a time through both stages (live capture and
 //! `inspect`, whose signals come out in capture order), and `run_file` reads a file in
-//! batches, each batch through the name stage and then through the shards
-//! (`Options::threads`).
+//! batches over `Options::threads` threads. Both give the same report.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -159,8 +158,12 @@ pub struct Options {
     /// Flows held at once in all shards (0: the default); each shard holds its share.
     pub max_flows: usize,
     /// Threads for `run_file` (0: one per core). One thread does everything in turn; with
-    /// more, one reads and decodes and the others run the flow shards.
+    /// more, the read, decode and stages lanes and the shards share them (`parallel.rs`).
     pub threads: usize,
+    /// Whether threads other than the stages lane's take groups of shards: `None` decides
+    /// batch by batch from what batches cost (the default); `Some` forces it, for tests. The
+    /// report is the same either way.
+    pub share_shards: Option<bool>,
 }
 
 impl Options {
@@ -324,7 +327,8 @@ pub struct Pipeline<'c, S: SignalSink> {
     rules: Rules<'c>,
     sink: S,
     threads: usize,
-    /// Workers for the flow shards, made on the first file that needs them.
+    share_shards: Option<bool>,
+    /// The threads of batch runs, made on the first file that needs them.
     pool: Option<rayon::ThreadPool>,
 }
 
@@ -366,6 +370,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
             rules: Rules { catalogue, policy },
             sink,
             threads: options.resolved_threads(),
+            share_shards: options.share_shards,
             pool: None,
         }
     }

@@ -1,24 +1,23 @@
 //! A capture file in batches, over `Options::threads` threads.
 //!
-//! Each batch of packets (`capture::batch`: about 1 MiB of a pcap file, read in place) is
-//! decoded and routed by the decode side, then goes through the name stage in capture order,
-//! then through the flow shards. With one thread, that is all done in turn on the caller's
-//! thread. With two or more, a reader thread reads and decodes batch after batch (the core that
-//! read a packet's bytes is the one that parses its headers, while they are in its cache) and
-//! hands each on through a bounded channel; the caller's thread runs the name stage and then
-//! the flow shards — itself with two threads, or on a `rayon` pool of `threads - 1` workers,
-//! shard by shard, with more.
+//! A batch (`capture::batch`: about 1 MiB of a pcap file, read in place) goes through three
+//! lanes, each taking batches in file order: read, decode (frames to compact records), and the
+//! stages — routes, then the flow shards, then the name stage in capture order, which also
+//! answers the DNS lookups the shards made for their new flows, at their place in that order.
+//! With one thread that is done in turn. With more, every thread of a `rayon` pool takes
+//! whichever lane's turn is ready (`Lanes`), and while a batch is in the stages, the others
+//! may take groups of its shards when the shards are the long pole (`Costs`).
 //!
-//! The result does not depend on the thread count: batch boundaries come from the file alone,
-//! the shard of a flow from its 5-tuple alone, shards share nothing while a batch is processed
-//! (they only read the DNS map, which the name stage filled with the batch's answers first;
-//! each lookup only sees answers from earlier frames), and shard results are merged in shard
-//! order. `tests/threads.rs` checks it byte for byte.
+//! The report does not depend on the thread count, nor on where batches end: the shard of a
+//! flow comes from its 5-tuple alone, shards share nothing within a batch, a flow ends on its
+//! own idle gap, all shards look for idle flows at the same moments of capture time
+//! (`SweepClock`), DNS lookups are answered as of their packet, and shard results are merged in
+//! shard order. The result equals a run of `Pipeline::process` packet by packet;
+//! `tests/threads.rs` checks both byte for byte.
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-
-use rayon::prelude::*;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use super::flows::{DnsAccess, Learned, Shard};
 use super::names::Names;
@@ -165,28 +164,74 @@ enum Event {
     Learned(Learned),
 }
 
-/// Runs one decoded batch through the stages: routes, the flow shards, the name stage (in
-/// capture order, answering the shards' DNS lookups at their place in that order), then the
-/// shards again to hand the answers to their flows.
-fn stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
-    let Stages {
-        names,
-        shards,
-        sweep_clock,
-        rules,
-        pool,
-    } = stage;
-    let rules = *rules;
+/// What the stages after decoding work on: the parts of the pipeline they own, but for the
+/// shards (in `Groups`).
+struct Stages<'p, 'c> {
+    names: &'p mut Names,
+    sweep_clock: &'p mut SweepClock,
+    rules: Rules<'c>,
+}
 
-    // Routes, the sweeps, the name stage's records, and each shard's list of packets when the
-    // shards run on the pool.
+/// The flow shards, in groups that threads can take apart: group `g` holds shards
+/// `g * per .. (g + 1) * per`.
+struct Groups<'p> {
+    groups: Vec<Mutex<&'p mut [Shard]>>,
+    per: usize,
+}
+
+impl<'p> Groups<'p> {
+    fn new(shards: &'p mut [Shard], groups: usize) -> Self {
+        let per = shards.len().div_ceil(groups.max(1)).max(1);
+        Groups {
+            groups: shards.chunks_mut(per).map(Mutex::new).collect(),
+            per,
+        }
+    }
+}
+
+/// Runs one decoded batch through the stages, all on this thread: routes, the flow shards,
+/// then the name stage.
+fn stages(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut Work) {
+    begin_stages(stage, work, false);
+    all_shards(groups, stage.rules, work);
+    end_stages(stage, groups, work);
+}
+
+/// Every shard takes its packets of `work`, on this thread. Shards share nothing, so taking
+/// the packets in capture order, each to its own shard, is the same as taking the shards one
+/// after the other (and needs no per-shard lists).
+fn all_shards(groups: &Groups<'_>, rules: Rules<'_>, work: &Work) {
+    let mut guards: Vec<_> = groups.groups.iter().map(lock).collect();
+    let mut sweeps = work.sweeps.iter().peekable();
+    for (index, route) in work.routes.iter().enumerate() {
+        if let Some(key) = &route.flow {
+            if let Some((_, now)) = sweeps.next_if(|(at, _)| *at == index) {
+                for guard in guards.iter_mut() {
+                    guard.iter_mut().for_each(|shard| shard.sweep(*now, rules));
+                }
+            }
+            let shard = key.shard(SHARDS);
+            if let Some(shard) = guards
+                .get_mut(shard / groups.per)
+                .and_then(|g| g.get_mut(shard % groups.per))
+            {
+                flow_packet(shard, rules, work, index);
+            }
+        }
+    }
+}
+
+/// The first part of the stages: each packet's route, the sweeps, the name stage's records,
+/// and (`lists`) each shard's list of packets.
+fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work, lists: bool) {
+    let sweep_clock = &mut *stage.sweep_clock;
     work.sweeps.clear();
     work.named.clear();
     let mut routes = std::mem::take(&mut work.routes);
     routes.clear();
-    let mut lists = std::mem::take(&mut work.lists);
-    lists.resize_with(SHARDS, Vec::new);
-    lists.iter_mut().for_each(Vec::clear);
+    let mut shard_lists = std::mem::take(&mut work.lists);
+    shard_lists.resize_with(SHARDS, Vec::new);
+    shard_lists.iter_mut().for_each(Vec::clear);
     for record in &work.records {
         let route = match &record.kind {
             Kind::Ip(meta) => route(&PacketMeta {
@@ -202,99 +247,112 @@ fn stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
             if sweep_clock.due(meta.ts_nanos) {
                 work.sweeps.push((routes.len(), meta.ts_nanos));
             }
-            if pool.is_some() {
-                lists[key.shard(SHARDS)].push(routes.len() as u32);
+            if lists {
+                shard_lists[key.shard(SHARDS)].push(routes.len() as u32);
             }
         }
         routes.push(route);
     }
     work.routes = routes;
-    work.lists = lists;
+    work.lists = shard_lists;
+}
 
-    // The flow shards.
-    let flow_packet = |shard: &mut Shard, work: &Work, index: usize| {
-        let (Some(record), Some(route)) = (work.records.get(index), work.routes.get(index)) else {
-            return;
-        };
-        let (Kind::Ip(meta), Some(key)) = (&record.kind, &route.flow) else {
-            return;
-        };
-        let (frame, seq) = work.context(record);
-        let meta = PacketMeta {
-            payload: work.payload(record.payload),
-            ..*meta
-        };
-        let mut sink = NoSignals;
-        let mut cx = Cx {
-            sink: &mut sink,
-            frame,
-            seq,
-        };
-        shard.packet(
-            rules,
-            DnsAccess::Later,
-            &meta,
-            key,
-            route.name_flow,
-            &mut cx,
-        );
+/// One packet of `work` in its flow's shard.
+fn flow_packet(shard: &mut Shard, rules: Rules<'_>, work: &Work, index: usize) {
+    let (Some(record), Some(route)) = (work.records.get(index), work.routes.get(index)) else {
+        return;
     };
-    match pool {
-        Some(pool) => pool.install(|| {
-            shards
-                .par_iter_mut()
-                .zip(work.lists.par_iter())
-                .for_each(|(shard, list)| {
-                    // A sweep is made before the shard's first packet at or after it: the
-                    // shard is then as it was at that moment of the capture.
-                    let mut sweeps = work.sweeps.iter().peekable();
-                    for &index in list {
-                        let index = index as usize;
-                        while let Some((_, now)) = sweeps.next_if(|(at, _)| *at <= index) {
-                            shard.sweep(*now, rules);
-                        }
-                        flow_packet(shard, work, index);
-                    }
-                    for (_, now) in sweeps {
-                        shard.sweep(*now, rules);
-                    }
-                })
-        }),
-        None => {
-            // Shards share nothing, so taking the packets in capture order, each to its own
-            // shard, is the same as taking the shards one after the other.
-            let mut sweeps = work.sweeps.iter().peekable();
-            for (index, route) in work.routes.iter().enumerate() {
-                if let Some(key) = &route.flow {
-                    if let Some((_, now)) = sweeps.next_if(|(at, _)| *at == index) {
-                        shards.iter_mut().for_each(|shard| shard.sweep(*now, rules));
-                    }
-                    flow_packet(&mut shards[key.shard(SHARDS)], work, index);
-                }
+    let (Kind::Ip(meta), Some(key)) = (&record.kind, &route.flow) else {
+        return;
+    };
+    let (frame, seq) = work.context(record);
+    let meta = PacketMeta {
+        payload: work.payload(record.payload),
+        ..*meta
+    };
+    let mut sink = NoSignals;
+    let mut cx = Cx {
+        sink: &mut sink,
+        frame,
+        seq,
+    };
+    shard.packet(
+        rules,
+        DnsAccess::Later,
+        &meta,
+        key,
+        route.name_flow,
+        &mut cx,
+    );
+}
+
+/// The shards of group `group` take their packets of `work` (from `work.lists`).
+fn shard_group(groups: &Groups<'_>, group: usize, rules: Rules<'_>, work: &Work) {
+    let Some(shards) = groups.groups.get(group) else {
+        return;
+    };
+    let mut shards = lock(shards);
+    for (offset, shard) in shards.iter_mut().enumerate() {
+        let Some(list) = work.lists.get(group * groups.per + offset) else {
+            continue;
+        };
+        // A sweep is made before the shard's first packet at or after it: the shard is then
+        // as it was at that moment of the capture.
+        let mut sweeps = work.sweeps.iter().peekable();
+        for &index in list {
+            let index = index as usize;
+            while let Some((_, now)) = sweeps.next_if(|(at, _)| *at <= index) {
+                shard.sweep(*now, rules);
             }
+            flow_packet(shard, rules, work, index);
+        }
+        for (_, now) in sweeps {
+            shard.sweep(*now, rules);
         }
     }
+}
 
-    // The name stage, in capture order. At one packet, the flow comes first (its lookup,
-    // then what it learned), then the name stage's own reading: as `Pipeline::process` does.
+/// The last part of the stages: the name stage, in capture order, answering the shards' DNS
+/// lookups at their place in that order; then the shards hand the answers to their flows.
+fn end_stages(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut Work) {
+    let mut guards: Vec<_> = groups.groups.iter().map(lock).collect();
+    let per = groups.per;
+    let names = &mut *stage.names;
+    // At one packet, the flow comes first (its lookup, then what it learned), then the name
+    // stage's own reading: as `Pipeline::process` does.
     let mut events = std::mem::take(&mut work.events);
     events.clear();
-    for (shard_index, shard) in shards.iter_mut().enumerate() {
-        for (index, lookup) in shard.lookups.iter().enumerate() {
-            let event = Event::Lookup {
-                shard: shard_index,
-                index,
-            };
-            events.push((lookup.seq, 0, event));
+    for (group, guard) in guards.iter_mut().enumerate() {
+        for (offset, shard) in guard.iter_mut().enumerate() {
+            for (index, lookup) in shard.lookups.iter().enumerate() {
+                let event = Event::Lookup {
+                    shard: group * per + offset,
+                    index,
+                };
+                events.push((lookup.seq, 0, event));
+            }
+            events.extend(
+                shard
+                    .learned
+                    .drain(..)
+                    .map(|l| (l.seq, 1, Event::Learned(l))),
+            );
         }
-        events.extend(
-            shard
-                .learned
-                .drain(..)
-                .map(|l| (l.seq, 1, Event::Learned(l))),
-        );
     }
     events.sort_by_key(|(seq, rank, _)| (*seq, *rank));
+    let answer =
+        |names: &mut Names, guards: &mut Vec<MutexGuard<'_, &mut [Shard]>>, event| match event {
+            Event::Lookup { shard, index } => {
+                let lookup = guards
+                    .get_mut(shard / per)
+                    .and_then(|g| g.get_mut(shard % per))
+                    .and_then(|s| s.lookups.get_mut(index));
+                if let Some(lookup) = lookup {
+                    lookup.answer = names.dns.lookup(lookup.client, lookup.server, lookup.ts);
+                }
+            }
+            Event::Learned(learned) => names.learn(learned),
+        };
     let mut pending = events.drain(..).peekable();
     let mut sink = NoSignals;
     for &index in &work.named {
@@ -304,7 +362,7 @@ fn stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
         };
         let (frame, seq) = work.context(record);
         while let Some((_, _, event)) = pending.next_if(|(at, _, _)| *at <= seq) {
-            name_event(names, shards, event);
+            answer(names, &mut guards, event);
         }
         let mut cx = Cx {
             sink: &mut sink,
@@ -322,32 +380,12 @@ fn stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
         }
     }
     for (_, _, event) in pending {
-        name_event(names, shards, event);
+        answer(names, &mut guards, event);
     }
     work.events = events;
-    for shard in shards.iter_mut() {
-        shard.settle(rules);
+    for guard in guards.iter_mut() {
+        guard.iter_mut().for_each(|shard| shard.settle(stage.rules));
     }
-}
-
-fn name_event(names: &mut Names, shards: &mut [Shard], event: Event) {
-    match event {
-        Event::Lookup { shard, index } => {
-            if let Some(lookup) = shards.get_mut(shard).and_then(|s| s.lookups.get_mut(index)) {
-                lookup.answer = names.dns.lookup(lookup.client, lookup.server, lookup.ts);
-            }
-        }
-        Event::Learned(learned) => names.learn(learned),
-    }
-}
-
-/// What the stages after decoding work on: the parts of the pipeline they own.
-struct Stages<'p, 'c> {
-    names: &'p mut Names,
-    shards: &'p mut [Shard],
-    sweep_clock: &'p mut SweepClock,
-    rules: Rules<'c>,
-    pool: Option<&'p rayon::ThreadPool>,
 }
 
 /// Reads a whole file through the stages (see the module's documentation).
@@ -356,12 +394,10 @@ pub(super) fn run_file<S: SignalSink>(
     source: &mut FileSource,
 ) -> Result<(), CaptureError> {
     let threads = pipeline.threads.max(1);
-    // Three lanes (read, decode, stages) keep three threads busy at most; with more, the
-    // shards of the stages lane run on a pool.
-    if threads >= 4 && pipeline.pool.is_none() {
+    if threads > 1 && pipeline.pool.is_none() {
         pipeline.pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads - 2)
-            .thread_name(|i| format!("shadowai-flows-{i}"))
+            .num_threads(threads)
+            .thread_name(|i| format!("shadowai-{i}"))
             .build()
             .ok();
     }
@@ -372,39 +408,41 @@ pub(super) fn run_file<S: SignalSink>(
         sweep_clock,
         rules,
         pool,
+        share_shards,
         ..
     } = pipeline;
     let mut stage = Stages {
         names,
-        shards,
         sweep_clock,
         rules: *rules,
-        pool: pool.as_ref(),
     };
-    if threads == 1 {
+    let Some(pool) = pool.as_ref().filter(|_| threads > 1) else {
+        // One thread: each batch is read, decoded and staged in turn.
+        let groups = Groups::new(shards, 1);
         let mut work = Work::default();
         loop {
             let filled = batch::fill(source, &mut work.batch);
             decode(front, &mut work);
-            stages(&mut stage, &mut work);
+            stages(&mut stage, &groups, &mut work);
             if let Fill::End(result) = filled {
                 return result;
             }
         }
-    }
+    };
     let lanes = Lanes {
         source: Mutex::new(source),
         front: Mutex::new(front),
+        rules: stage.rules,
         stage: Mutex::new(stage),
+        groups: Groups::new(shards, threads),
         queues: Mutex::new(Queues::default()),
         wake: Condvar::new(),
+        works: threads + 4,
+        share_shards: *share_shards,
+        costs: Mutex::new(Costs::default()),
     };
-    std::thread::scope(|scope| {
-        for _ in 1..threads.min(3) {
-            scope.spawn(|| lanes.work());
-        }
-        lanes.work();
-    });
+    // Every thread of the pool runs the lanes until the file is through.
+    pool.broadcast(|_| lanes.work());
     let queues = lanes
         .queues
         .into_inner()
@@ -412,22 +450,62 @@ pub(super) fn run_file<S: SignalSink>(
     queues.result.unwrap_or(Ok(()))
 }
 
-/// Batches in circulation between the lanes at most.
-const WORKS: usize = 6;
-
-/// The three lanes of a batch run. Each takes batches in file order, one at a time, on
-/// whichever thread is free: read (fill a batch from the file), decode, then the stages. A free
-/// thread takes the latest lane first (stages, then decode, then read), which drains batches
-/// before reading more and keeps every thread busy: the lanes are not equal (on an office
-/// capture the stages take about as long as reading and decoding together), and no fixed
-/// split of them between two threads would be even.
+/// The lanes of a batch run. Three lanes take batches in file order, one at a time, on
+/// whichever thread is free: read (fill a batch from the file), decode, then the stages; and
+/// while a batch is in the stages, the other threads help with its shards (`Task::Shards`).
+/// A free thread takes the latest work first (shards, stages, decode, then read), which drains
+/// batches before reading more and keeps every thread busy: the lanes are not equal (on an
+/// office capture the stages take about as long as reading and decoding together, on a
+/// capture of many short flows far longer), and no fixed split of them over the threads would
+/// be even.
 struct Lanes<'s, 'p, 'c> {
     source: Mutex<&'s mut FileSource>,
     front: Mutex<&'p mut Front>,
     stage: Mutex<Stages<'p, 'c>>,
+    groups: Groups<'p>,
+    /// The stages' rules, for the threads that help with shards (the stages lane holds
+    /// `stage` meanwhile).
+    rules: Rules<'c>,
     queues: Mutex<Queues>,
-    /// Signalled whenever a lane finishes a batch.
+    /// Signalled whenever a lane finishes a batch or a group of shards.
     wake: Condvar,
+    /// Batches in circulation at most (memory stays bounded).
+    works: usize,
+    /// `Options::share_shards`.
+    share_shards: Option<bool>,
+    /// How long recent batches took in each lane (`Costs`), to judge when sharing out the
+    /// shards pays.
+    costs: Mutex<Costs>,
+}
+
+/// Moving averages of what one batch costs, in nanoseconds: reading, decoding, the shards,
+/// and the rest of the stages.
+#[derive(Default)]
+struct Costs {
+    read: u64,
+    decode: u64,
+    shards: u64,
+    stages: u64,
+}
+
+impl Costs {
+    fn note(slot: &mut u64, took: std::time::Duration) {
+        let took = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        *slot = if *slot == 0 {
+            took
+        } else {
+            (*slot * 7 + took) / 8
+        };
+    }
+
+    /// Whether other threads should take groups of shards: when the shards take longer than
+    /// everything else the other threads could be doing meanwhile. Otherwise a thread that
+    /// took a group would only move shard tables from cache to cache (a flow table stays warm
+    /// on the thread that runs the stages).
+    fn share_shards(&self, threads: usize) -> bool {
+        let others = self.read + self.decode + self.stages;
+        self.shards.saturating_mul(threads.saturating_sub(1) as u64) > others
+    }
 }
 
 /// Batches between the lanes, and which lane is busy.
@@ -442,35 +520,41 @@ struct Queues {
     reading: bool,
     decoding: bool,
     staging: bool,
+    /// Groups of shards of the batch in the stages that nobody has taken yet, and how many
+    /// are not done.
+    shard_groups: Vec<(usize, Arc<Work>)>,
+    groups_left: usize,
     /// How the file ended, once it has.
     result: Option<Result<(), CaptureError>>,
     /// A thread panicked: everyone stops.
     aborted: bool,
 }
 
-/// A lane's turn, taken off the queues.
+/// A turn of work, taken off the queues.
 enum Task {
     Read(Work),
     Decode(Work),
     Stages(Work),
+    Shards(usize, Arc<Work>),
+}
+
+/// A lock whose holder panicked still guards data fit for the next turn (the panic itself
+/// comes out of the pool).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Lanes<'_, '_, '_> {
-    fn queues(&self) -> MutexGuard<'_, Queues> {
-        self.queues.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// One thread's loop: take the next turn of any lane until the file is through.
     fn work(&self) {
         let _abort = AbortOnPanic(self);
         while let Some(task) = self.next_task() {
             match task {
                 Task::Read(mut work) => {
-                    let filled = {
-                        let mut source = self.source.lock().unwrap_or_else(PoisonError::into_inner);
-                        batch::fill(&mut source, &mut work.batch)
-                    };
-                    let mut queues = self.queues();
+                    let started = Instant::now();
+                    let filled = batch::fill(&mut lock(&self.source), &mut work.batch);
+                    Costs::note(&mut lock(&self.costs).read, started.elapsed());
+                    let mut queues = lock(&self.queues);
                     queues.read.push_back(work);
                     queues.reading = false;
                     if let Fill::End(result) = filled {
@@ -478,35 +562,104 @@ impl Lanes<'_, '_, '_> {
                     }
                 }
                 Task::Decode(mut work) => {
-                    {
-                        let mut front = self.front.lock().unwrap_or_else(PoisonError::into_inner);
-                        decode(&mut front, &mut work);
-                    }
-                    let mut queues = self.queues();
+                    let started = Instant::now();
+                    decode(&mut lock(&self.front), &mut work);
+                    Costs::note(&mut lock(&self.costs).decode, started.elapsed());
+                    let mut queues = lock(&self.queues);
                     queues.decoded.push_back(work);
                     queues.decoding = false;
                 }
-                Task::Stages(mut work) => {
-                    {
-                        let mut stage = self.stage.lock().unwrap_or_else(PoisonError::into_inner);
-                        stages(&mut stage, &mut work);
-                    }
-                    let mut queues = self.queues();
+                Task::Stages(work) => {
+                    let work = self.stages(work);
+                    let mut queues = lock(&self.queues);
                     queues.free.push(work);
                     queues.staging = false;
+                }
+                Task::Shards(group, work) => {
+                    shard_group(&self.groups, group, self.rules, &work);
+                    drop(work);
+                    lock(&self.queues).groups_left -= 1;
                 }
             }
             self.wake.notify_all();
         }
     }
 
-    /// Waits for a lane that can take its next batch, and takes it; `None` when all is done.
+    /// A batch through the stages: routes, then its shards in groups (this thread takes the
+    /// first and any that no other thread took), then the name stage.
+    fn stages(&self, mut work: Work) -> Work {
+        let started = Instant::now();
+        let mut stage = lock(&self.stage);
+        let rules = stage.rules;
+        let groups = self.groups.groups.len();
+        let share = self
+            .share_shards
+            .unwrap_or_else(|| lock(&self.costs).share_shards(groups));
+        begin_stages(&mut stage, &mut work, share);
+        let shards_started = Instant::now();
+        if !share {
+            all_shards(&self.groups, rules, &work);
+            let shards_took = shards_started.elapsed();
+            end_stages(&mut stage, &self.groups, &mut work);
+            let mut costs = lock(&self.costs);
+            Costs::note(&mut costs.shards, shards_took);
+            Costs::note(
+                &mut costs.stages,
+                started.elapsed().saturating_sub(shards_took),
+            );
+            return work;
+        }
+        let work = Arc::new(work);
+        {
+            let mut queues = lock(&self.queues);
+            queues.shard_groups = (1..groups).rev().map(|g| (g, Arc::clone(&work))).collect();
+            queues.groups_left = groups - 1;
+        }
+        self.wake.notify_all();
+        shard_group(&self.groups, 0, rules, &work);
+        let mut queues = lock(&self.queues);
+        loop {
+            if let Some((group, _)) = queues.shard_groups.pop() {
+                drop(queues);
+                shard_group(&self.groups, group, rules, &work);
+                queues = lock(&self.queues);
+                queues.groups_left -= 1;
+            } else if queues.groups_left == 0 || queues.aborted {
+                break;
+            } else {
+                queues = self
+                    .wake
+                    .wait(queues)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+        drop(queues);
+        // Every group's holder dropped its share before saying it was done; only a panic on
+        // another thread (the run is ending with it) leaves one behind.
+        let Ok(mut work) = Arc::try_unwrap(work) else {
+            return Work::default();
+        };
+        let shards_took = shards_started.elapsed();
+        end_stages(&mut stage, &self.groups, &mut work);
+        let mut costs = lock(&self.costs);
+        Costs::note(&mut costs.shards, shards_took);
+        Costs::note(
+            &mut costs.stages,
+            started.elapsed().saturating_sub(shards_took),
+        );
+        work
+    }
+
+    /// Waits for work that can be done now, and takes it; `None` when all is done.
     fn next_task(&self) -> Option<Task> {
-        let mut queues = self.queues();
+        let mut queues = lock(&self.queues);
         loop {
             let q = &mut *queues;
             if q.aborted {
                 return None;
+            }
+            if let Some((group, work)) = q.shard_groups.pop() {
+                return Some(Task::Shards(group, work));
             }
             if !q.staging {
                 if let Some(work) = q.decoded.pop_front() {
@@ -520,7 +673,7 @@ impl Lanes<'_, '_, '_> {
                     return Some(Task::Decode(work));
                 }
             }
-            if !q.reading && q.result.is_none() && (!q.free.is_empty() || q.made < WORKS) {
+            if !q.reading && q.result.is_none() && (!q.free.is_empty() || q.made < self.works) {
                 let work = q.free.pop().unwrap_or_else(|| {
                     q.made += 1;
                     Work::default()
@@ -546,7 +699,7 @@ struct AbortOnPanic<'l, 's, 'p, 'c>(&'l Lanes<'s, 'p, 'c>);
 impl Drop for AbortOnPanic<'_, '_, '_, '_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            self.0.queues().aborted = true;
+            lock(&self.0.queues).aborted = true;
             self.0.wake.notify_all();
         }
     }
