@@ -21,8 +21,8 @@ bin=target/release/shadowai
 packets=$(capinfos -c -M "$input" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 bytes=$(stat -c %s "$input")
 echo "input: $input ($packets packets, $bytes bytes); machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); timing: $(command -v hyperfine > /dev/null && echo "hyperfine mean of $runs" || echo "best of $runs (GNU time)")"
-printf '%-28s %9s %12s %9s %10s\n' tool "wall s" "packets/s" "MB/s" "peak RSS"
-declare -A best
+printf '%-32s %9s %12s %9s %10s\n' tool "wall s" "packets/s" "MB/s" "peak RSS"
+declare -A best peak
 timing=$(mktemp)
 trap 'rm -f "$timing" "$timing.json"' EXIT
 # Wall time: hyperfine's mean over $runs runs after one warm-up when it is installed (apt:
@@ -45,12 +45,15 @@ measure() { # name, command...
     [ "$m" -gt "$rss" ] && rss=$m
   done
   best[$name]=$t
+  peak[$name]=$rss
   awk -v n="$name" -v t="$t" -v p="$packets" -v b="$bytes" -v r="$rss" 'BEGIN{
     if (t == 0) t = 0.001;
-    printf "%-28s %9.3f %12.0f %9.1f %7.0f MiB\n", n, t, p/t, b/t/1e6, r/1024 }'
+    printf "%-32s %9.3f %12.0f %9.1f %7.0f MiB\n", n, t, p/t, b/t/1e6, r/1024 }'
 }
+cores=$(nproc)
 measure "dd (read floor)" dd if="$input" of=/dev/null bs=1M
-measure "shadowai audit" "$bin" audit "$input" --format json
+measure "shadowai audit, $cores threads" "$bin" audit "$input" --format json --threads "$cores"
+measure "shadowai audit, 1 thread" "$bin" audit "$input" --format json --threads 1
 if command -v ndpiReader > /dev/null; then
   measure "ndpiReader -q" ndpiReader -i "$input" -q
 else
@@ -63,7 +66,21 @@ if command -v tshark > /dev/null && [ "${SKIP_TSHARK:-0}" != 1 ]; then
 else
   echo "tshark: skipped"
 fi
-ratio() { [ -n "${best[$1]:-}" ] && [ -n "${best[$2]:-}" ] && awk -v a="${best[$1]}" -v b="${best[$2]}" -v l="$3" 'BEGIN{ if (a == 0) a = 0.01; printf "%s: %.1fx\n", l, b/a }'; return 0; }
-ratio "shadowai audit" "ndpiReader -q" "shadowai vs ndpiReader (speed-up)"
-ratio "shadowai audit" "tshark SNI/DNS/Host fields" "shadowai vs tshark (speed-up)"
-ratio "dd (read floor)" "shadowai audit" "shadowai wall / dd wall"
+# The performance issue's targets, each with the figure of this run.
+target() { # label, faster tool, slower tool, comparison (ge|le), bound
+  [ -n "${best[$2]:-}" ] && [ -n "${best[$3]:-}" ] || { echo "$1: not measured"; return 0; }
+  awk -v a="${best[$2]}" -v b="${best[$3]}" -v l="$1" -v op="$4" -v bound="$5" 'BEGIN{
+    if (a == 0) a = 0.001; r = b / a;
+    ok = (op == "ge") ? (r >= bound) : (r <= bound);
+    printf "%-46s %7.1fx  (target %s %sx) %s\n", l, r, (op == "ge" ? ">=" : "<="), bound, ok ? "met" : "NOT met" }'
+}
+all="shadowai audit, $cores threads"
+one="shadowai audit, 1 thread"
+target "speed-up over ndpiReader, $cores threads" "$all" "ndpiReader -q" ge 4
+target "speed-up over ndpiReader, 1 thread" "$one" "ndpiReader -q" ge 2
+target "speed-up over tshark, $cores threads" "$all" "tshark SNI/DNS/Host fields" ge 200
+target "wall time over dd's, $cores threads" "dd (read floor)" "$all" le 4
+for name in "$all" "$one"; do
+  [ -n "${peak[$name]:-}" ] && awk -v n="$name" -v r="${peak[$name]}" 'BEGIN{
+    printf "%-46s %5.0f MiB (target <= 64 MiB) %s\n", "peak RSS, " n, r / 1024, (r <= 65536 ? "met" : "NOT met") }'
+done
