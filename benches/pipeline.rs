@@ -20,12 +20,17 @@ fn pipeline(c: &mut Criterion) {
     let catalogue = Catalogue::embedded().expect("embedded rules");
     let mut group = c.benchmark_group("pipeline");
     group.throughput(Throughput::Bytes(bytes.len() as u64));
-    group.bench_function("audit office-lan sample", |b| {
+    // One thread (no pool): the cost of the stages themselves, free of thread start-up.
+    group.bench_function("audit office-lan sample, 1 thread", |b| {
         b.iter(|| {
             let mut source =
                 FileSource::from_reader("bench".into(), Box::new(Cursor::new(bytes.clone())))
                     .expect("sample reads");
-            let mut pipeline = Pipeline::new(&catalogue, Options::default(), NoSignals);
+            let options = Options {
+                threads: 1,
+                ..Options::default()
+            };
+            let mut pipeline = Pipeline::new(&catalogue, options, NoSignals);
             pipeline.run_file(&mut source).expect("sample is whole");
             black_box(pipeline.finish().0.stats.packets)
         })
@@ -169,6 +174,30 @@ fn decode_and_flows(c: &mut Criterion) {
             black_box(n)
         })
     });
+    // The common case: packets of flows the table already holds (100 flows, 100 packets each).
+    let known: Vec<&Vec<u8>> = (0..10_000usize).map(|i| &frames[i % 100]).collect();
+    group.bench_function(
+        "flow key + flow table track x10k packets of 100 known flows",
+        |b| {
+            let mut decoder = Decoder::new();
+            let mut table = FlowTable::new(1 << 20);
+            b.iter(|| {
+                for data in &known {
+                    let raw = RawPacket {
+                        ts_nanos: 1,
+                        link_type: 1,
+                        orig_len: data.len() as u32,
+                        data,
+                    };
+                    if let Ok(Decoded::Ip(meta)) = decoder.decode(&raw) {
+                        let key = FlowKey::of(TCP, &meta);
+                        black_box(table.track(&key, &meta, drop).1);
+                    }
+                }
+                black_box(table.len())
+            })
+        },
+    );
     group.bench_function("decode + flow table track x10k new flows", |b| {
         let mut decoder = Decoder::new();
         b.iter(|| {

@@ -384,8 +384,8 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
     ///
     /// With signals wanted (`inspect`), packets go one by one through `process`, so signals come
     /// out in capture order; the file is still read on a second thread. Otherwise the file is
-    /// read in batches that go through the name stage and then the flow shards, spread over
-    /// `Options::threads` threads (`parallel.rs`).
+    /// read in batches that go through the flow shards and the name stage, spread over
+    /// `Options::threads` threads (`parallel.rs`); the report is the same either way.
     pub fn run_file(&mut self, source: &mut FileSource) -> Result<(), CaptureError> {
         self.front.stats.files_read += 1;
         if self.sink.enabled() {
