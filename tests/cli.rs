@@ -444,6 +444,44 @@ fn sample_audit_csv() {
 }
 
 #[test]
+fn every_thread_count_prints_the_same_report() {
+    // The sample (pcapng) and the sample as pcap appended to itself, in one run of two files.
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(sample_path()).unwrap();
+    let mut source = shadowai::capture::file::FileSource::from_reader(
+        "sample".into(),
+        Box::new(std::io::Cursor::new(bytes)),
+    )
+    .unwrap();
+    let mut frames = Vec::new();
+    while let Some(packet) = source.next_packet().unwrap() {
+        frames.push((packet.ts_nanos, packet.data.to_vec()));
+    }
+    let twice = frames
+        .iter()
+        .chain(&frames)
+        .map(|(ts, d)| (*ts, d.as_slice()));
+    let pcap = shadowai::synth::pcap::pcap_bytes(Default::default(), twice).unwrap();
+    let copy = write_file(dir.path(), "twice.pcap", &pcap);
+    let run = |threads: &str| {
+        let output = shadowai()
+            .arg("audit")
+            .arg(sample_path())
+            .arg(&copy)
+            .args(["--format", "json", "--threads", threads])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+        stdout_text(&output)
+    };
+    let one = run("1");
+    assert!(one.contains("\"service_id\""));
+    for threads in ["2", "3", "8", "0"] {
+        assert_eq!(run(threads), one, "--threads {threads}");
+    }
+}
+
+#[test]
 fn output_file_is_written_whole_and_stdout_stays_empty() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("report.json");
