@@ -8,8 +8,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+mod common;
+
+use common::{captures, corpus_dir};
 use shadowai::capture::file::FileSource;
 use shadowai::classify::rules::Catalogue;
 use shadowai::pipeline::{Options, Pipeline};
@@ -39,32 +42,6 @@ const KINDS: &[&str] = &[
 ];
 
 type Triple = (String, String, String);
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    dir.join("truth").is_dir().then_some(dir)
-}
-
-fn captures(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().to_string();
-        if path.is_dir() {
-            // bench/ is a merge of other corpus files; truth/ holds no captures.
-            if name != "truth" && name != "bench" {
-                captures(&path, out);
-            }
-        } else if [".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
-        {
-            out.push(path);
-        }
-    }
-}
 
 /// tshark's truth escapes tabs and line breaks in values; do the same to ours.
 fn clean(value: &str) -> String {

@@ -6,8 +6,11 @@
 //! enough that flows are folded early, and on every capture of `../shared/corpus` when it is
 //! there (it is in CI).
 
+mod common;
+
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+
+use common::{captures, corpus_dir};
 
 use shadowai::capture::file::FileSource;
 use shadowai::capture::RawPacket;
@@ -176,40 +179,15 @@ fn a_capture_that_goes_back_in_time_reports_the_same_in_every_mode() {
     assert!(report.contains("truncated"), "{report}");
 }
 
-fn corpus_captures(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().to_string();
-        if path.is_dir() {
-            // truth/ holds no captures; bench/ is a merge of the others.
-            if name != "truth" && name != "bench" {
-                corpus_captures(&path, out);
-            }
-        } else if [".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
-        {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_corpus_capture_reports_the_same_in_every_mode() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if !dir.is_dir() {
-        eprintln!(
-            "SKIPPED: {} not found; the corpus check did not run",
-            dir.display()
-        );
+    let Some(dir) = corpus_dir() else {
+        eprintln!("SKIPPED: ../shared/corpus not found; the corpus check did not run");
         return;
-    }
+    };
     let catalogue = Catalogue::embedded().expect("embedded rules");
     let mut files = Vec::new();
-    corpus_captures(&dir, &mut files);
+    captures(&dir, &mut files);
     files.sort();
     assert!(files.len() > 150, "{} captures", files.len());
     for path in &files {

@@ -10,8 +10,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::tunnel::{GENEVE_PORT, GTP_U_PORT, TEREDO_PORT, VXLAN_PORT};
-use super::{array, be16, PacketMeta, Transport};
+use super::transport::{self, Layer4};
+use super::{array, be16, PacketMeta};
 use crate::capture::RawPacket;
 
 const LINKTYPE_ETHERNET: u32 = 1;
@@ -20,15 +20,6 @@ const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const TCP: u8 = 6;
 const UDP: u8 = 17;
-
-/// The transport layer, as the general decoder's `transport::decode` gives it.
-struct Layer<'a> {
-    transport: Transport,
-    src_port: u16,
-    dst_port: u16,
-    payload: &'a [u8],
-    truncated: bool,
-}
 
 /// Decodes a plain Ethernet/IP/TCP-or-UDP frame, or says it is not one.
 #[inline(always)]
@@ -93,9 +84,13 @@ pub(super) fn plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
         }
         _ => return None,
     };
+    // The general decoder's own TCP and UDP readers; a UDP tunnel is left to it.
     let layer = match protocol {
-        TCP => tcp(body, claimed)?,
-        UDP => udp(body, claimed)?,
+        TCP => transport::tcp(body, claimed).ok()?,
+        UDP => match transport::udp(body, claimed).ok()? {
+            Layer4::Done(layer) => layer,
+            Layer4::Tunnel { .. } => return None,
+        },
         _ => return None,
     };
     Some(PacketMeta {
@@ -112,50 +107,5 @@ pub(super) fn plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
         payload_truncated: layer.truncated,
         ip_len: u32::try_from(ip_len).ok()?,
         wire_len: pkt.orig_len,
-    })
-}
-
-#[inline]
-fn tcp(data: &[u8], claimed: usize) -> Option<Layer<'_>> {
-    let fixed: [u8; 20] = array(data, 0)?;
-    let header_len = usize::from(fixed[12] >> 4) * 4;
-    if header_len < 20 || header_len > claimed {
-        return None;
-    }
-    Some(Layer {
-        transport: Transport::Tcp {
-            seq: u32::from_be_bytes([fixed[4], fixed[5], fixed[6], fixed[7]]),
-            ack: u32::from_be_bytes([fixed[8], fixed[9], fixed[10], fixed[11]]),
-            flags: fixed[13],
-        },
-        src_port: u16::from_be_bytes([fixed[0], fixed[1]]),
-        dst_port: u16::from_be_bytes([fixed[2], fixed[3]]),
-        payload: data.get(header_len..).unwrap_or(&[]),
-        truncated: data.len() < claimed,
-    })
-}
-
-#[inline]
-fn udp(data: &[u8], claimed: usize) -> Option<Layer<'_>> {
-    let fixed: [u8; 8] = array(data, 0)?;
-    let src_port = u16::from_be_bytes([fixed[0], fixed[1]]);
-    let dst_port = u16::from_be_bytes([fixed[2], fixed[3]]);
-    let tunnel = [VXLAN_PORT, GENEVE_PORT, GTP_U_PORT, TEREDO_PORT];
-    if tunnel.contains(&src_port) || tunnel.contains(&dst_port) {
-        return None;
-    }
-    // The UDP length is trusted only when it fits the IP payload.
-    let udp_len = usize::from(u16::from_be_bytes([fixed[4], fixed[5]]));
-    let end = if (8..=claimed).contains(&udp_len) {
-        udp_len
-    } else {
-        claimed
-    };
-    Some(Layer {
-        transport: Transport::Udp,
-        src_port,
-        dst_port,
-        payload: data.get(8..end.min(data.len())).unwrap_or(&[]),
-        truncated: data.len() < end,
     })
 }

@@ -100,7 +100,8 @@ pub(crate) fn decode(
     })
 }
 
-fn tcp(data: &[u8], claimed: usize) -> Result<L4<'_>, DecodeError> {
+#[inline]
+pub(super) fn tcp(data: &[u8], claimed: usize) -> Result<L4<'_>, DecodeError> {
     let fixed: [u8; 20] = array(data, 0).ok_or(DecodeError::Malformed("tcp header truncated"))?;
     let header_len = usize::from(fixed[12] >> 4) * 4;
     if header_len < 20 || header_len > claimed {
@@ -119,7 +120,8 @@ fn tcp(data: &[u8], claimed: usize) -> Result<L4<'_>, DecodeError> {
     })
 }
 
-fn udp(data: &[u8], claimed: usize) -> Result<Layer4<'_>, DecodeError> {
+#[inline]
+pub(super) fn udp(data: &[u8], claimed: usize) -> Result<Layer4<'_>, DecodeError> {
     let fixed: [u8; 8] = array(data, 0).ok_or(DecodeError::Malformed("udp header truncated"))?;
     let src_port = u16::from_be_bytes([fixed[0], fixed[1]]);
     let dst_port = u16::from_be_bytes([fixed[2], fixed[3]]);

@@ -597,18 +597,31 @@ impl Lanes<'_, '_, '_> {
             .unwrap_or_else(|| lock(&self.costs).share_shards(groups));
         begin_stages(&mut stage, &mut work, share);
         let shards_started = Instant::now();
-        if !share {
+        let mut work = if share {
+            match self.shared_shards(work, rules, groups) {
+                Some(work) => work,
+                // Only a panic on another thread (the run is ending with it) gets here.
+                None => return Work::default(),
+            }
+        } else {
             all_shards(&self.groups, rules, &work);
-            let shards_took = shards_started.elapsed();
-            end_stages(&mut stage, &self.groups, &mut work);
-            let mut costs = lock(&self.costs);
-            Costs::note(&mut costs.shards, shards_took);
-            Costs::note(
-                &mut costs.stages,
-                started.elapsed().saturating_sub(shards_took),
-            );
-            return work;
-        }
+            work
+        };
+        let shards_took = shards_started.elapsed();
+        end_stages(&mut stage, &self.groups, &mut work);
+        let mut costs = lock(&self.costs);
+        Costs::note(&mut costs.shards, shards_took);
+        Costs::note(
+            &mut costs.stages,
+            started.elapsed().saturating_sub(shards_took),
+        );
+        work
+    }
+
+    /// The shards of a batch in `groups` groups: this thread takes the first, other threads
+    /// the others as they come free, and this one any that nobody took. `None` when a panic
+    /// elsewhere ends the run.
+    fn shared_shards(&self, work: Work, rules: Rules<'_>, groups: usize) -> Option<Work> {
         let work = Arc::new(work);
         {
             let mut queues = lock(&self.queues);
@@ -634,20 +647,8 @@ impl Lanes<'_, '_, '_> {
             }
         }
         drop(queues);
-        // Every group's holder dropped its share before saying it was done; only a panic on
-        // another thread (the run is ending with it) leaves one behind.
-        let Ok(mut work) = Arc::try_unwrap(work) else {
-            return Work::default();
-        };
-        let shards_took = shards_started.elapsed();
-        end_stages(&mut stage, &self.groups, &mut work);
-        let mut costs = lock(&self.costs);
-        Costs::note(&mut costs.shards, shards_took);
-        Costs::note(
-            &mut costs.stages,
-            started.elapsed().saturating_sub(shards_took),
-        );
-        work
+        // Every group's holder dropped its share before saying it was done.
+        Arc::try_unwrap(work).ok()
     }
 
     /// Waits for work that can be done now, and takes it; `None` when all is done.

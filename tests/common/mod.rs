@@ -1,0 +1,33 @@
+//! What several integration tests share: where the public corpus is and which of its files are
+//! captures.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// `../shared/corpus`, when it is there with its ground truth (it is in CI).
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    dir.join("truth").is_dir().then_some(dir)
+}
+
+/// Every capture below `dir`, in no particular order.
+pub fn captures(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if path.is_dir() {
+            // bench/ is a merge of other corpus files; truth/ holds no captures.
+            if name != "truth" && name != "bench" {
+                captures(&path, out);
+            }
+        } else if [".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
+            out.push(path);
+        }
+    }
+}
