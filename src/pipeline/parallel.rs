@@ -64,10 +64,10 @@ struct Work {
     records: Vec<Record>,
     /// Payloads of reassembled datagrams (they are not in the batch's buffer).
     side: Vec<u8>,
-    /// The route of each record (made by the stages' thread: it evens out the two threads).
+    /// The route of each record, made in the stages lane.
     routes: Vec<Route>,
-    /// Per shard, the indexes in `records` of its packets, in order (only when shards run on
-    /// a pool).
+    /// Per shard, the indexes in `records` of its packets, in order (only when the shards are
+    /// shared out in groups).
     lists: Vec<Vec<u32>>,
     /// The name stage's work from the shards, by packet number (kept for its allocation).
     events: Vec<(u64, u8, Event)>,
@@ -91,8 +91,7 @@ impl Work {
             .unwrap_or_default()
     }
 
-    /// What the stages need to know of a record: the packet (meta with its payload, or an
-    /// ARP message) and its `Cx` numbers.
+    /// A record's numbers for `Cx`: its frame number in its file, and its number in the run.
     fn context(&self, record: &Record) -> (u64, u64) {
         let frame = self.batch.frame(record.index as usize).unwrap_or_default();
         (frame, self.first_seq + u64::from(record.index) + 1)
