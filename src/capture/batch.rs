@@ -55,14 +55,6 @@ impl Batch {
         self.packets.len() >= BATCH_PACKETS || self.used >= BATCH_BYTES
     }
 
-    pub fn len(&self) -> usize {
-        self.packets.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.packets.is_empty()
-    }
-
     /// The frame number of the `index`th packet.
     pub fn frame(&self, index: usize) -> Option<u64> {
         self.packets.get(index).map(|p| p.0)
@@ -189,8 +181,8 @@ fn fill_in_place(source: &mut FileSource, batch: &mut Batch) -> Fill {
         ));
     });
     match result {
-        Ok(ChunkEnd::Full { .. }) => Fill::More,
-        Ok(ChunkEnd::End { .. }) => Fill::End(Ok(())),
+        Ok(ChunkEnd::Full) => Fill::More,
+        Ok(ChunkEnd::End) => Fill::End(Ok(())),
         Err(e) => Fill::End(Err(e)),
     }
 }

@@ -86,10 +86,10 @@ pub(super) const MIN_CHUNK: usize = 2 * (MAX_CAPLEN + 64);
 /// How a chunk ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ChunkEnd {
-    /// The chunk is full; `used` bytes of it hold records, the rest was carried over.
-    Full { used: usize },
-    /// The file ended cleanly after the records in the first `used` bytes.
-    End { used: usize },
+    /// The chunk is full (what did not fit is carried over to the next one).
+    Full,
+    /// The file ended cleanly after the chunk's records.
+    End,
 }
 
 enum FormatReader {
@@ -242,17 +242,17 @@ impl FileSource {
     /// `each(info, start)` for each packet, whose bytes are `chunk[start..start + caplen]`:
     /// no copy between the read and the caller. A record that does not fit whole is carried
     /// to the next call. After an Err (every packet before the damage was handed over) or the
-    /// end, every call returns `End { used: 0 }`. Only for `reads_in_place` files.
+    /// end, every call returns `End`. Only for `reads_in_place` files.
     pub(super) fn read_chunk(
         &mut self,
         chunk: &mut [u8],
         mut each: impl FnMut(&PacketInfo, usize, u64),
     ) -> Result<ChunkEnd, CaptureError> {
         let FormatReader::Pcap(reader) = &self.reader else {
-            return Ok(ChunkEnd::End { used: 0 });
+            return Ok(ChunkEnd::End);
         };
         if self.finished || chunk.len() < MIN_CHUNK {
-            return Ok(ChunkEnd::End { used: 0 });
+            return Ok(ChunkEnd::End);
         }
         if !self.input.buffer().is_empty() {
             // What the header detection read ahead; afterwards reads bypass the BufReader.
@@ -292,7 +292,7 @@ impl FileSource {
             if eof {
                 self.finished = true;
                 if have == 0 {
-                    return Ok(ChunkEnd::End { used: pos });
+                    return Ok(ChunkEnd::End);
                 }
                 return Err(CaptureError::Truncated {
                     file: self.name.clone(),
@@ -313,7 +313,7 @@ impl FileSource {
                 // No room for this record here: it starts the next chunk.
                 self.carry
                     .extend_from_slice(chunk.get(pos..filled).unwrap_or_default());
-                return Ok(ChunkEnd::Full { used: pos });
+                return Ok(ChunkEnd::Full);
             }
             let end = filled.saturating_add(step.max(need)).min(chunk.len());
             let room = chunk.get_mut(filled..end).unwrap_or_default();

@@ -19,7 +19,7 @@ pub const DEFAULT_CAPACITY: usize = 262_144;
 
 /// One name a client resolved for one address.
 #[derive(Debug, Clone)]
-struct Learned {
+struct Answered {
     /// Capture time of the first answer with this name, and of the latest.
     first_ts: u64,
     last_ts: u64,
@@ -27,7 +27,7 @@ struct Learned {
 }
 
 /// The names of one (client, server address).
-type Names = Vec<Learned>;
+type Names = Vec<Answered>;
 
 #[derive(Debug)]
 pub struct DnsMap {
@@ -80,7 +80,7 @@ impl DnsMap {
                 }
             }
             // The one allocation: a name new to this client and address.
-            names.push(Learned {
+            names.push(Answered {
                 first_ts: ts,
                 last_ts: ts,
                 name: Arc::from(name),

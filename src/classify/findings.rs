@@ -130,6 +130,17 @@ pub struct Endpoint {
     pub ip: IpAddr,
 }
 
+impl Endpoint {
+    /// Where an endpoint past `MAX_ENDPOINTS` is counted: its MAC with an unspecified address.
+    fn folded(self) -> Endpoint {
+        let ip = match self.ip {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        };
+        Endpoint { ip, ..self }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct EndpointAgg {
     pub totals: Totals,
@@ -170,10 +181,7 @@ impl Aggregates {
         };
         if self.endpoints.len() >= MAX_ENDPOINTS && !self.endpoints.contains_key(&key) {
             self.endpoints_folded += 1;
-            key.ip = match key.ip {
-                IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
-            };
+            key = key.folded();
         }
         let endpoint = self.endpoints.entry(key).or_default();
         endpoint.totals.add(flow);
@@ -221,20 +229,13 @@ impl Aggregates {
             *self = other;
             return;
         }
-        let unspecified = |ip: IpAddr| match ip {
-            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
-        };
         let mut folded: BTreeSet<Endpoint> = BTreeSet::new();
         for (key, agg) in other.endpoints {
             let key = if self.endpoints.len() >= MAX_ENDPOINTS && !self.endpoints.contains_key(&key)
             {
                 self.endpoints_folded += agg.totals.flows;
                 folded.insert(key);
-                Endpoint {
-                    mac: key.mac,
-                    ip: unspecified(key.ip),
-                }
+                key.folded()
             } else {
                 key
             };
@@ -244,10 +245,7 @@ impl Aggregates {
         }
         for ((key, service), finding) in other.findings {
             let key = if folded.contains(&key) {
-                Endpoint {
-                    mac: key.mac,
-                    ip: unspecified(key.ip),
-                }
+                key.folded()
             } else {
                 key
             };

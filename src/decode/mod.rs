@@ -169,7 +169,8 @@ impl Decoder {
         self.decode_general(pkt)
     }
 
-    /// Every frame the fast path does not take.
+    /// Every frame the fast path does not take (out of line, so `decode` stays small enough to
+    /// inline into the callers of the fast path).
     #[inline(never)]
     fn decode_general<'a>(&'a mut self, pkt: &RawPacket<'a>) -> Result<Decoded<'a>, DecodeError> {
         let Decoder {

@@ -192,8 +192,8 @@ impl SweepClock {
 }
 
 /// Canonical 5-tuple: the lower endpoint first, so both directions find the same flow. Its
-/// hash is computed once, when the key is made (the decode side does it, off the flow
-/// stage's thread), and picks both the flow's shard and its slot in the shard's table.
+/// hash is computed once, when the key is made (with the packet's route), and picks both the
+/// flow's shard and its slot in the shard's table.
 #[derive(Debug, Clone, Copy)]
 pub struct FlowKey {
     /// Addresses as 128-bit numbers (IPv4 ones IPv4-mapped).
@@ -281,10 +281,6 @@ impl FlowKey {
             (meta.src_ip, meta.src_port),
             (meta.dst_ip, meta.dst_port),
         )
-    }
-
-    pub fn protocol(&self) -> u8 {
-        self.protocol
     }
 
     /// Which of `shards` shards holds this flow (bits of the hash that the table's own slot

@@ -55,19 +55,23 @@ pub(super) enum DnsAccess<'m> {
     Later,
 }
 
-/// Where a finished flow goes: its per-flow parser state is dropped and it is folded into the
-/// aggregates, or queued behind the flows still waiting for a DNS answer (folding keeps its
-/// order).
-struct Retire<'s, 'c> {
-    h2c_streams: &'s mut HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
-    quic_flows: &'s mut HashMap<(SocketAddr, SocketAddr), quic::QuicFlow, FxBuild>,
-    finished: &'s mut Vec<Flow>,
-    agg: &'s mut Aggregates,
-    rules: Rules<'c>,
+/// What a shard keeps beside its flow table: the parser state of flows being named, and the
+/// aggregates finished flows fold into.
+#[derive(Default)]
+struct FlowState {
+    /// Cleartext HTTP/2 connections, per direction: keyed by (sender, receiver).
+    h2c_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
+    /// UDP flows being followed through their QUIC Initials, keyed by (client, server).
+    quic_flows: HashMap<(SocketAddr, SocketAddr), quic::QuicFlow, FxBuild>,
+    /// Flows to fold once the batch's `lookups` are answered, in the order they finished.
+    finished: Vec<Flow>,
+    agg: Aggregates,
 }
 
-impl Retire<'_, '_> {
-    fn flow(&mut self, flow: Flow) {
+impl FlowState {
+    /// A finished flow: its parser state is dropped and it is folded into the aggregates, or
+    /// queued behind the flows still waiting for a DNS answer (folding keeps its order).
+    fn retire(&mut self, flow: Flow, rules: Rules<'_>) {
         if !self.h2c_streams.is_empty() {
             self.h2c_streams.remove(&(flow.client, flow.server));
             self.h2c_streams.remove(&(flow.server, flow.client));
@@ -78,8 +82,7 @@ impl Retire<'_, '_> {
         if flow.dns_lookup.is_some() || !self.finished.is_empty() {
             self.finished.push(flow);
         } else {
-            self.agg
-                .fold(&flow, self.rules.catalogue, self.rules.policy);
+            self.agg.fold(&flow, rules.catalogue, rules.policy);
         }
     }
 }
@@ -95,35 +98,26 @@ pub(super) struct Learned {
 
 pub(super) struct Shard {
     flows: FlowTable,
-    /// Cleartext HTTP/2 connections, per direction: keyed by (sender, receiver).
-    h2c_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
-    /// UDP flows being followed through their QUIC Initials, keyed by (client, server).
-    quic_flows: HashMap<(SocketAddr, SocketAddr), quic::QuicFlow, FxBuild>,
+    state: FlowState,
     /// Buffer each QUIC Initial is decrypted into, reused.
     quic_scratch: Vec<u8>,
-    agg: Aggregates,
     stats: Stats,
     /// Scratch text buffer reused for signal values.
     text: String,
     pub(super) learned: Vec<Learned>,
     pub(super) lookups: Vec<Lookup>,
-    /// Flows to fold once `lookups` are answered, in the order they finished.
-    finished: Vec<Flow>,
 }
 
 impl Shard {
     pub(super) fn new(max_flows: usize) -> Self {
         Shard {
             flows: FlowTable::new(max_flows),
-            h2c_streams: HashMap::default(),
-            quic_flows: HashMap::default(),
+            state: FlowState::default(),
             quic_scratch: Vec::new(),
-            agg: Aggregates::default(),
             stats: Stats::default(),
             text: String::new(),
             learned: Vec::new(),
             lookups: Vec::new(),
-            finished: Vec::new(),
         }
     }
 
@@ -138,15 +132,9 @@ impl Shard {
         name: bool,
         cx: &mut Cx<'_, S>,
     ) {
-        let mut retire = Retire {
-            h2c_streams: &mut self.h2c_streams,
-            quic_flows: &mut self.quic_flows,
-            finished: &mut self.finished,
-            agg: &mut self.agg,
-            rules,
-        };
-        self.flows.enforce_cap(|flow| retire.flow(flow));
-        let (flow, direction, created) = self.flows.track(key, meta, |flow| retire.flow(flow));
+        let state = &mut self.state;
+        self.flows.enforce_cap(|flow| state.retire(flow, rules));
+        let (flow, direction, created) = self.flows.track(key, meta, |f| state.retire(f, rules));
         if created {
             let (client, server) = (flow.client.ip(), flow.server.ip());
             match dns {
@@ -170,7 +158,7 @@ impl Shard {
         match meta.transport {
             Transport::Udp if direction == Direction::Up && flow.naming == Naming::Unknown => {
                 let key = (flow.client, flow.server);
-                let followed = self.quic_flows.contains_key(&key);
+                let followed = self.state.quic_flows.contains_key(&key);
                 // Only QUIC long headers start a search: other UDP costs this one check, and a
                 // flow whose first few client datagrams are none is not QUIC to us.
                 if !followed && crate::proto::quic::peek(meta.payload).is_none() {
@@ -181,12 +169,12 @@ impl Shard {
                     }
                     return;
                 }
-                let state = self.quic_flows.entry(key).or_default();
+                let state = self.state.quic_flows.entry(key).or_default();
                 let step = state.client_datagram(meta.payload, &mut self.quic_scratch);
                 if let quic::Step::Wait = step {
                     return;
                 }
-                self.quic_flows.remove(&key);
+                self.state.quic_flows.remove(&key);
                 flow.naming = Naming::Done {
                     follow: Follow::Nothing,
                 };
@@ -225,11 +213,11 @@ impl Shard {
             return;
         }
         let key = direction_key(meta);
-        let mut stream = self.h2c_streams.remove(&key).unwrap_or_default();
+        let mut stream = self.state.h2c_streams.remove(&key).unwrap_or_default();
         stream.append(seq, meta.payload);
         let used = self.h2c_frames(meta, &mut stream, cx);
         stream.buf.drain(..used.min(stream.buf.len()));
-        self.h2c_streams.insert(key, stream);
+        self.state.h2c_streams.insert(key, stream);
     }
 
     /// Walks the complete HTTP/2 frames held in `stream`, collecting DATA bodies per stream;
@@ -305,14 +293,8 @@ impl Shard {
 
     /// Folds the flows idle at capture time `now` (when `SweepClock` says so).
     pub(super) fn sweep(&mut self, now: u64, rules: Rules<'_>) {
-        let mut retire = Retire {
-            h2c_streams: &mut self.h2c_streams,
-            quic_flows: &mut self.quic_flows,
-            finished: &mut self.finished,
-            agg: &mut self.agg,
-            rules,
-        };
-        self.flows.sweep(now, |flow| retire.flow(flow));
+        let state = &mut self.state;
+        self.flows.sweep(now, |flow| state.retire(flow, rules));
     }
 
     /// Gives the flows of this batch's `lookups` their answers, then folds the flows that
@@ -326,14 +308,14 @@ impl Shard {
                 }
             }
         }
-        for mut flow in self.finished.drain(..) {
+        for mut flow in self.state.finished.drain(..) {
             if let Some(lookup) = flow.dns_lookup.take() {
                 flow.dns_name = self
                     .lookups
-                    .get_mut(lookup as usize)
+                    .get(lookup as usize)
                     .and_then(|l| l.answer.clone());
             }
-            self.agg.fold(&flow, rules.catalogue, rules.policy);
+            self.state.agg.fold(&flow, rules.catalogue, rules.policy);
         }
         self.lookups.clear();
     }
@@ -344,20 +326,20 @@ impl Shard {
         self.settle(rules);
         let mut stats = std::mem::take(&mut self.stats);
         stats.flows_evicted_by_cap = self.flows.evicted_by_cap;
-        let agg = &mut self.agg;
+        let agg = &mut self.state.agg;
         self.flows
             .cut(|flow| agg.fold(flow, rules.catalogue, rules.policy));
-        (std::mem::take(&mut self.agg), stats)
+        (std::mem::take(agg), stats)
     }
 
     /// Folds every open flow (end of input) and hands the result over.
     pub(super) fn finish(mut self, rules: Rules<'_>) -> (Aggregates, Stats) {
         self.settle(rules);
-        let agg = &mut self.agg;
+        let agg = &mut self.state.agg;
         self.flows
             .drain(|flow| agg.fold(&flow, rules.catalogue, rules.policy));
         self.stats.flows_evicted_by_cap = self.flows.evicted_by_cap;
-        (self.agg, self.stats)
+        (self.state.agg, self.stats)
     }
 }
 

@@ -20,7 +20,7 @@ use super::{
 use crate::classify::devices::{DeviceTable, NameSource};
 use crate::classify::dnsmap::DnsMap;
 use crate::decode::{PacketMeta, Transport};
-use crate::flow::FxBuild;
+use crate::flow::{FxBuild, SweepClock};
 use crate::pipeline::Signal;
 use crate::proto::{arp, dhcp, dhcpv6, dns, netbios};
 
@@ -32,8 +32,6 @@ const NBDS_PORT: u16 = 138;
 const NANOS: u64 = 1_000_000_000;
 /// A DNS-over-TCP stream with no segment for this long is dropped (as an idle TCP flow is).
 const STREAM_IDLE: u64 = 300 * NANOS;
-/// How often (in capture time) idle DNS-over-TCP streams are looked for.
-const STREAM_SWEEP_EVERY: u64 = 10 * NANOS;
 
 /// The name-announcing protocols, told apart by port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +65,8 @@ pub(super) struct Names {
     pub(super) devices: DeviceTable,
     /// DNS over TCP, per direction: keyed by (sender, receiver).
     dns_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
-    next_sweep: u64,
+    /// When to look for idle DNS-over-TCP streams (the flows' clock, for the same rhythm).
+    stream_clock: SweepClock,
     pub(super) stats: Stats,
     /// Scratch text buffer reused for names and signal values.
     text: String,
@@ -162,12 +161,11 @@ impl Names {
         }
     }
 
-    /// Drops DNS-over-TCP streams idle for `STREAM_IDLE`, looking every `STREAM_SWEEP_EVERY`.
+    /// Drops DNS-over-TCP streams idle for `STREAM_IDLE` (looking when `stream_clock` says).
     fn sweep_streams(&mut self, now: u64) {
-        if now < self.next_sweep {
+        if !self.stream_clock.due(now) {
             return;
         }
-        self.next_sweep = now.saturating_add(STREAM_SWEEP_EVERY);
         self.dns_streams
             .retain(|_, s| now.saturating_sub(s.last_ts) <= STREAM_IDLE);
     }

@@ -15,9 +15,7 @@
 //! shard order. The result equals a run of `Pipeline::process` packet by packet;
 //! `tests/threads.rs` checks both byte for byte.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::flows::{DnsAccess, Learned, Shard};
 use super::names::Names;
@@ -27,6 +25,10 @@ use crate::capture::batch::{self, Batch, Fill};
 use crate::capture::file::{CaptureError, FileSource};
 use crate::decode::PacketMeta;
 use crate::flow::SweepClock;
+
+mod lanes;
+
+use lanes::Lanes;
 
 /// Where a packet's payload is: in the batch's buffer, or (for a datagram reassembled from
 /// fragments) in the side buffer.
@@ -186,6 +188,20 @@ impl<'p> Groups<'p> {
             per,
         }
     }
+
+    /// Every group, locked, in order.
+    fn lock_all(&self) -> Vec<MutexGuard<'_, &'p mut [Shard]>> {
+        self.groups.iter().map(lock).collect()
+    }
+
+    /// Shard number `shard`, among the groups `lock_all` locked.
+    fn shard_mut<'g>(
+        &self,
+        locked: &'g mut [MutexGuard<'_, &'p mut [Shard]>],
+        shard: usize,
+    ) -> Option<&'g mut Shard> {
+        locked.get_mut(shard / self.per)?.get_mut(shard % self.per)
+    }
 }
 
 /// Runs one decoded batch through the stages, all on this thread: routes, the flow shards,
@@ -200,7 +216,7 @@ fn stages(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut Work) {
 /// the packets in capture order, each to its own shard, is the same as taking the shards one
 /// after the other (and needs no per-shard lists).
 fn all_shards(groups: &Groups<'_>, rules: Rules<'_>, work: &Work) {
-    let mut guards: Vec<_> = groups.groups.iter().map(lock).collect();
+    let mut guards = groups.lock_all();
     let mut sweeps = work.sweeps.iter().peekable();
     for (index, route) in work.routes.iter().enumerate() {
         if let Some(key) = &route.flow {
@@ -209,11 +225,7 @@ fn all_shards(groups: &Groups<'_>, rules: Rules<'_>, work: &Work) {
                     guard.iter_mut().for_each(|shard| shard.sweep(*now, rules));
                 }
             }
-            let shard = key.shard(SHARDS);
-            if let Some(shard) = guards
-                .get_mut(shard / groups.per)
-                .and_then(|g| g.get_mut(shard % groups.per))
-            {
+            if let Some(shard) = groups.shard_mut(&mut guards, key.shard(SHARDS)) {
                 flow_packet(shard, rules, work, index);
             }
         }
@@ -232,11 +244,9 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work, lists: bool) {
     shard_lists.resize_with(SHARDS, Vec::new);
     shard_lists.iter_mut().for_each(Vec::clear);
     for record in &work.records {
+        // A route depends on transport and ports only, not on the payload.
         let route = match &record.kind {
-            Kind::Ip(meta) => route(&PacketMeta {
-                payload: work.payload(record.payload),
-                ..*meta
-            }),
+            Kind::Ip(meta) => route(meta),
             Kind::Arp { .. } => Route::NONE,
         };
         if route.names != NameWork::Nothing || matches!(record.kind, Kind::Arp { .. }) {
@@ -313,9 +323,8 @@ fn shard_group(groups: &Groups<'_>, group: usize, rules: Rules<'_>, work: &Work)
 
 /// The last part of the stages: the name stage, in capture order, answering the shards' DNS
 /// lookups at their place in that order; then the shards hand the answers to their flows.
-fn end_stages(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut Work) {
-    let mut guards: Vec<_> = groups.groups.iter().map(lock).collect();
-    let per = groups.per;
+fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Work) {
+    let mut guards = groups.lock_all();
     let names = &mut *stage.names;
     // At one packet, the flow comes first (its lookup, then what it learned), then the name
     // stage's own reading: as `Pipeline::process` does.
@@ -325,7 +334,7 @@ fn end_stages(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut Work) 
         for (offset, shard) in guard.iter_mut().enumerate() {
             for (index, lookup) in shard.lookups.iter().enumerate() {
                 let event = Event::Lookup {
-                    shard: group * per + offset,
+                    shard: group * groups.per + offset,
                     index,
                 };
                 events.push((lookup.seq, 0, event));
@@ -340,11 +349,10 @@ fn end_stages(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut Work) 
     }
     events.sort_by_key(|(seq, rank, _)| (*seq, *rank));
     let answer =
-        |names: &mut Names, guards: &mut Vec<MutexGuard<'_, &mut [Shard]>>, event| match event {
+        |names: &mut Names, guards: &mut [MutexGuard<'_, &'p mut [Shard]>], event| match event {
             Event::Lookup { shard, index } => {
-                let lookup = guards
-                    .get_mut(shard / per)
-                    .and_then(|g| g.get_mut(shard % per))
+                let lookup = groups
+                    .shard_mut(guards, shard)
                     .and_then(|s| s.lookups.get_mut(index));
                 if let Some(lookup) = lookup {
                     lookup.answer = names.dns.lookup(lookup.client, lookup.server, lookup.ts);
@@ -428,281 +436,14 @@ pub(super) fn run_file<S: SignalSink>(
             }
         }
     };
-    let lanes = Lanes {
-        source: Mutex::new(source),
-        front: Mutex::new(front),
-        rules: stage.rules,
-        stage: Mutex::new(stage),
-        groups: Groups::new(shards, threads),
-        queues: Mutex::new(Queues::default()),
-        wake: Condvar::new(),
-        works: threads + 4,
-        share_shards: *share_shards,
-        costs: Mutex::new(Costs::default()),
-    };
-    // Every thread of the pool runs the lanes until the file is through.
-    pool.broadcast(|_| lanes.work());
-    let queues = lanes
-        .queues
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
-    queues.result.unwrap_or(Ok(()))
-}
-
-/// The lanes of a batch run. Three lanes take batches in file order, one at a time, on
-/// whichever thread is free: read (fill a batch from the file), decode, then the stages; and
-/// while a batch is in the stages, the other threads help with its shards (`Task::Shards`).
-/// A free thread takes the latest work first (shards, stages, decode, then read), which drains
-/// batches before reading more and keeps every thread busy: the lanes are not equal (on an
-/// office capture the stages take about as long as reading and decoding together, on a
-/// capture of many short flows far longer), and no fixed split of them over the threads would
-/// be even.
-struct Lanes<'s, 'p, 'c> {
-    source: Mutex<&'s mut FileSource>,
-    front: Mutex<&'p mut Front>,
-    stage: Mutex<Stages<'p, 'c>>,
-    groups: Groups<'p>,
-    /// The stages' rules, for the threads that help with shards (the stages lane holds
-    /// `stage` meanwhile).
-    rules: Rules<'c>,
-    queues: Mutex<Queues>,
-    /// Signalled whenever a lane finishes a batch or a group of shards.
-    wake: Condvar,
-    /// Batches in circulation at most (memory stays bounded).
-    works: usize,
-    /// `Options::share_shards`.
-    share_shards: Option<bool>,
-    /// How long recent batches took in each lane (`Costs`), to judge when sharing out the
-    /// shards pays.
-    costs: Mutex<Costs>,
-}
-
-/// Moving averages of what one batch costs, in nanoseconds: reading, decoding, the shards,
-/// and the rest of the stages.
-#[derive(Default)]
-struct Costs {
-    read: u64,
-    decode: u64,
-    shards: u64,
-    stages: u64,
-}
-
-impl Costs {
-    fn note(slot: &mut u64, took: std::time::Duration) {
-        let took = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        *slot = if *slot == 0 {
-            took
-        } else {
-            (*slot * 7 + took) / 8
-        };
-    }
-
-    /// Whether other threads should take groups of shards: when the shards take longer than
-    /// everything else the other threads could be doing meanwhile. Otherwise a thread that
-    /// took a group would only move shard tables from cache to cache (a flow table stays warm
-    /// on the thread that runs the stages).
-    fn share_shards(&self, threads: usize) -> bool {
-        let others = self.read + self.decode + self.stages;
-        self.shards.saturating_mul(threads.saturating_sub(1) as u64) > others
-    }
-}
-
-/// Batches between the lanes, and which lane is busy.
-#[derive(Default)]
-struct Queues {
-    /// Emptied batches, and how many exist.
-    free: Vec<Work>,
-    made: usize,
-    /// Read, waiting to be decoded; decoded, waiting for the stages.
-    read: VecDeque<Work>,
-    decoded: VecDeque<Work>,
-    reading: bool,
-    decoding: bool,
-    staging: bool,
-    /// Groups of shards of the batch in the stages that nobody has taken yet, and how many
-    /// are not done.
-    shard_groups: Vec<(usize, Arc<Work>)>,
-    groups_left: usize,
-    /// How the file ended, once it has.
-    result: Option<Result<(), CaptureError>>,
-    /// A thread panicked: everyone stops.
-    aborted: bool,
-}
-
-/// A turn of work, taken off the queues.
-enum Task {
-    Read(Work),
-    Decode(Work),
-    Stages(Work),
-    Shards(usize, Arc<Work>),
+    let groups = Groups::new(shards, threads);
+    Lanes::new(source, front, stage, groups, threads, *share_shards).run(pool)
 }
 
 /// A lock whose holder panicked still guards data fit for the next turn (the panic itself
 /// comes out of the pool).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Lanes<'_, '_, '_> {
-    /// One thread's loop: take the next turn of any lane until the file is through.
-    fn work(&self) {
-        let _abort = AbortOnPanic(self);
-        while let Some(task) = self.next_task() {
-            match task {
-                Task::Read(mut work) => {
-                    let started = Instant::now();
-                    let filled = batch::fill(&mut lock(&self.source), &mut work.batch);
-                    Costs::note(&mut lock(&self.costs).read, started.elapsed());
-                    let mut queues = lock(&self.queues);
-                    queues.read.push_back(work);
-                    queues.reading = false;
-                    if let Fill::End(result) = filled {
-                        queues.result = Some(result);
-                    }
-                }
-                Task::Decode(mut work) => {
-                    let started = Instant::now();
-                    decode(&mut lock(&self.front), &mut work);
-                    Costs::note(&mut lock(&self.costs).decode, started.elapsed());
-                    let mut queues = lock(&self.queues);
-                    queues.decoded.push_back(work);
-                    queues.decoding = false;
-                }
-                Task::Stages(work) => {
-                    let work = self.stages(work);
-                    let mut queues = lock(&self.queues);
-                    queues.free.push(work);
-                    queues.staging = false;
-                }
-                Task::Shards(group, work) => {
-                    shard_group(&self.groups, group, self.rules, &work);
-                    drop(work);
-                    lock(&self.queues).groups_left -= 1;
-                }
-            }
-            self.wake.notify_all();
-        }
-    }
-
-    /// A batch through the stages: routes, then its shards in groups (this thread takes the
-    /// first and any that no other thread took), then the name stage.
-    fn stages(&self, mut work: Work) -> Work {
-        let started = Instant::now();
-        let mut stage = lock(&self.stage);
-        let rules = stage.rules;
-        let groups = self.groups.groups.len();
-        let share = self
-            .share_shards
-            .unwrap_or_else(|| lock(&self.costs).share_shards(groups));
-        begin_stages(&mut stage, &mut work, share);
-        let shards_started = Instant::now();
-        let mut work = if share {
-            match self.shared_shards(work, rules, groups) {
-                Some(work) => work,
-                // Only a panic on another thread (the run is ending with it) gets here.
-                None => return Work::default(),
-            }
-        } else {
-            all_shards(&self.groups, rules, &work);
-            work
-        };
-        let shards_took = shards_started.elapsed();
-        end_stages(&mut stage, &self.groups, &mut work);
-        let mut costs = lock(&self.costs);
-        Costs::note(&mut costs.shards, shards_took);
-        Costs::note(
-            &mut costs.stages,
-            started.elapsed().saturating_sub(shards_took),
-        );
-        work
-    }
-
-    /// The shards of a batch in `groups` groups: this thread takes the first, other threads
-    /// the others as they come free, and this one any that nobody took. `None` when a panic
-    /// elsewhere ends the run.
-    fn shared_shards(&self, work: Work, rules: Rules<'_>, groups: usize) -> Option<Work> {
-        let work = Arc::new(work);
-        {
-            let mut queues = lock(&self.queues);
-            queues.shard_groups = (1..groups).rev().map(|g| (g, Arc::clone(&work))).collect();
-            queues.groups_left = groups - 1;
-        }
-        self.wake.notify_all();
-        shard_group(&self.groups, 0, rules, &work);
-        let mut queues = lock(&self.queues);
-        loop {
-            if let Some((group, _)) = queues.shard_groups.pop() {
-                drop(queues);
-                shard_group(&self.groups, group, rules, &work);
-                queues = lock(&self.queues);
-                queues.groups_left -= 1;
-            } else if queues.groups_left == 0 || queues.aborted {
-                break;
-            } else {
-                queues = self
-                    .wake
-                    .wait(queues)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-        }
-        drop(queues);
-        // Every group's holder dropped its share before saying it was done.
-        Arc::try_unwrap(work).ok()
-    }
-
-    /// Waits for work that can be done now, and takes it; `None` when all is done.
-    fn next_task(&self) -> Option<Task> {
-        let mut queues = lock(&self.queues);
-        loop {
-            let q = &mut *queues;
-            if q.aborted {
-                return None;
-            }
-            if let Some((group, work)) = q.shard_groups.pop() {
-                return Some(Task::Shards(group, work));
-            }
-            if !q.staging {
-                if let Some(work) = q.decoded.pop_front() {
-                    q.staging = true;
-                    return Some(Task::Stages(work));
-                }
-            }
-            if !q.decoding {
-                if let Some(work) = q.read.pop_front() {
-                    q.decoding = true;
-                    return Some(Task::Decode(work));
-                }
-            }
-            if !q.reading && q.result.is_none() && (!q.free.is_empty() || q.made < self.works) {
-                let work = q.free.pop().unwrap_or_else(|| {
-                    q.made += 1;
-                    Work::default()
-                });
-                q.reading = true;
-                return Some(Task::Read(work));
-            }
-            let busy = q.reading || q.decoding || q.staging;
-            if q.result.is_some() && !busy && q.read.is_empty() && q.decoded.is_empty() {
-                return None;
-            }
-            queues = self
-                .wake
-                .wait(queues)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    }
-}
-
-/// Stops the other threads when this one panics, so the panic surfaces instead of a hang.
-struct AbortOnPanic<'l, 's, 'p, 'c>(&'l Lanes<'s, 'p, 'c>);
-
-impl Drop for AbortOnPanic<'_, '_, '_, '_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            lock(&self.0.queues).aborted = true;
-            self.0.wake.notify_all();
-        }
-    }
 }
 
 #[cfg(test)]

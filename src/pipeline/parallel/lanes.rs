@@ -1,0 +1,297 @@
+//! The lanes of a batch run on a thread pool (see `parallel.rs`): which thread takes which
+//! turn, and when the shards of a batch are shared out.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Instant;
+
+use super::{
+    all_shards, begin_stages, decode, end_stages, lock, shard_group, Groups, Stages, Work,
+};
+use crate::capture::batch::{self, Fill};
+use crate::capture::file::{CaptureError, FileSource};
+use crate::pipeline::{Front, Rules};
+
+/// The lanes of a batch run. Three lanes take batches in file order, one at a time, on
+/// whichever thread is free: read (fill a batch from the file), decode, then the stages; and
+/// while a batch is in the stages, the other threads help with its shards (`Task::Shards`).
+/// A free thread takes the latest work first (shards, stages, decode, then read), which drains
+/// batches before reading more and keeps every thread busy: the lanes are not equal (on an
+/// office capture the stages take about as long as reading and decoding together, on a
+/// capture of many short flows far longer), and no fixed split of them over the threads would
+/// be even.
+pub(super) struct Lanes<'s, 'p, 'c> {
+    source: Mutex<&'s mut FileSource>,
+    front: Mutex<&'p mut Front>,
+    stage: Mutex<Stages<'p, 'c>>,
+    groups: Groups<'p>,
+    /// The stages' rules, for the threads that help with shards (the stages lane holds
+    /// `stage` meanwhile).
+    rules: Rules<'c>,
+    queues: Mutex<Queues>,
+    /// Signalled whenever a lane finishes a batch or a group of shards.
+    wake: Condvar,
+    /// Batches in circulation at most (memory stays bounded).
+    works: usize,
+    /// `Options::share_shards`.
+    share_shards: Option<bool>,
+    /// How long recent batches took in each lane (`Costs`), to judge when sharing out the
+    /// shards pays.
+    costs: Mutex<Costs>,
+}
+
+/// Moving averages of what one batch costs, in nanoseconds: reading, decoding, the shards,
+/// and the rest of the stages.
+#[derive(Default)]
+struct Costs {
+    read: u64,
+    decode: u64,
+    shards: u64,
+    stages: u64,
+}
+
+impl Costs {
+    fn note(slot: &mut u64, took: std::time::Duration) {
+        let took = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        *slot = if *slot == 0 {
+            took
+        } else {
+            (*slot * 7 + took) / 8
+        };
+    }
+
+    /// Whether other threads should take groups of shards: when the shards take longer than
+    /// everything else the other threads could be doing meanwhile. Otherwise a thread that
+    /// took a group would only move shard tables from cache to cache (a flow table stays warm
+    /// on the thread that runs the stages).
+    fn share_shards(&self, threads: usize) -> bool {
+        let others = self.read + self.decode + self.stages;
+        self.shards.saturating_mul(threads.saturating_sub(1) as u64) > others
+    }
+}
+
+/// Batches between the lanes, and which lane is busy.
+#[derive(Default)]
+struct Queues {
+    /// Emptied batches, and how many exist.
+    free: Vec<Work>,
+    made: usize,
+    /// Read, waiting to be decoded; decoded, waiting for the stages.
+    read: VecDeque<Work>,
+    decoded: VecDeque<Work>,
+    reading: bool,
+    decoding: bool,
+    staging: bool,
+    /// Groups of shards of the batch in the stages that nobody has taken yet, and how many
+    /// are not done.
+    shard_groups: Vec<(usize, Arc<Work>)>,
+    groups_left: usize,
+    /// How the file ended, once it has.
+    result: Option<Result<(), CaptureError>>,
+    /// A thread panicked: everyone stops.
+    aborted: bool,
+}
+
+/// A turn of work, taken off the queues.
+enum Task {
+    Read(Work),
+    Decode(Work),
+    Stages(Work),
+    Shards(usize, Arc<Work>),
+}
+
+impl<'s, 'p, 'c> Lanes<'s, 'p, 'c> {
+    pub(super) fn new(
+        source: &'s mut FileSource,
+        front: &'p mut Front,
+        stage: Stages<'p, 'c>,
+        groups: Groups<'p>,
+        threads: usize,
+        share_shards: Option<bool>,
+    ) -> Self {
+        Lanes {
+            source: Mutex::new(source),
+            front: Mutex::new(front),
+            rules: stage.rules,
+            stage: Mutex::new(stage),
+            groups,
+            queues: Mutex::new(Queues::default()),
+            wake: Condvar::new(),
+            works: threads + 4,
+            share_shards,
+            costs: Mutex::new(Costs::default()),
+        }
+    }
+
+    /// Every thread of `pool` runs the lanes until the file is through; how the file ended.
+    pub(super) fn run(self, pool: &rayon::ThreadPool) -> Result<(), CaptureError> {
+        pool.broadcast(|_| self.work());
+        let queues = self
+            .queues
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        queues.result.unwrap_or(Ok(()))
+    }
+}
+
+impl Lanes<'_, '_, '_> {
+    /// One thread's loop: take the next turn of any lane until the file is through.
+    fn work(&self) {
+        let _abort = AbortOnPanic(self);
+        while let Some(task) = self.next_task() {
+            match task {
+                Task::Read(mut work) => {
+                    let started = Instant::now();
+                    let filled = batch::fill(&mut lock(&self.source), &mut work.batch);
+                    Costs::note(&mut lock(&self.costs).read, started.elapsed());
+                    let mut queues = lock(&self.queues);
+                    queues.read.push_back(work);
+                    queues.reading = false;
+                    if let Fill::End(result) = filled {
+                        queues.result = Some(result);
+                    }
+                }
+                Task::Decode(mut work) => {
+                    let started = Instant::now();
+                    decode(&mut lock(&self.front), &mut work);
+                    Costs::note(&mut lock(&self.costs).decode, started.elapsed());
+                    let mut queues = lock(&self.queues);
+                    queues.decoded.push_back(work);
+                    queues.decoding = false;
+                }
+                Task::Stages(work) => {
+                    let work = self.stages(work);
+                    let mut queues = lock(&self.queues);
+                    queues.free.push(work);
+                    queues.staging = false;
+                }
+                Task::Shards(group, work) => {
+                    shard_group(&self.groups, group, self.rules, &work);
+                    drop(work);
+                    lock(&self.queues).groups_left -= 1;
+                }
+            }
+            self.wake.notify_all();
+        }
+    }
+
+    /// A batch through the stages: routes, then its shards in groups (this thread takes the
+    /// first and any that no other thread took), then the name stage.
+    fn stages(&self, mut work: Work) -> Work {
+        let started = Instant::now();
+        let mut stage = lock(&self.stage);
+        let rules = stage.rules;
+        let groups = self.groups.groups.len();
+        let share = self
+            .share_shards
+            .unwrap_or_else(|| lock(&self.costs).share_shards(groups));
+        begin_stages(&mut stage, &mut work, share);
+        let shards_started = Instant::now();
+        let mut work = if share {
+            match self.shared_shards(work, rules, groups) {
+                Some(work) => work,
+                // Only a panic on another thread (the run is ending with it) gets here.
+                None => return Work::default(),
+            }
+        } else {
+            all_shards(&self.groups, rules, &work);
+            work
+        };
+        let shards_took = shards_started.elapsed();
+        end_stages(&mut stage, &self.groups, &mut work);
+        let mut costs = lock(&self.costs);
+        Costs::note(&mut costs.shards, shards_took);
+        Costs::note(
+            &mut costs.stages,
+            started.elapsed().saturating_sub(shards_took),
+        );
+        work
+    }
+
+    /// The shards of a batch in `groups` groups: this thread takes the first, other threads
+    /// the others as they come free, and this one any that nobody took. `None` when a panic
+    /// elsewhere ends the run.
+    fn shared_shards(&self, work: Work, rules: Rules<'_>, groups: usize) -> Option<Work> {
+        let work = Arc::new(work);
+        {
+            let mut queues = lock(&self.queues);
+            queues.shard_groups = (1..groups).rev().map(|g| (g, Arc::clone(&work))).collect();
+            queues.groups_left = groups - 1;
+        }
+        self.wake.notify_all();
+        shard_group(&self.groups, 0, rules, &work);
+        let mut queues = lock(&self.queues);
+        loop {
+            if let Some((group, _)) = queues.shard_groups.pop() {
+                drop(queues);
+                shard_group(&self.groups, group, rules, &work);
+                queues = lock(&self.queues);
+                queues.groups_left -= 1;
+            } else if queues.groups_left == 0 || queues.aborted {
+                break;
+            } else {
+                queues = self
+                    .wake
+                    .wait(queues)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+        drop(queues);
+        // Every group's holder dropped its share before saying it was done.
+        Arc::try_unwrap(work).ok()
+    }
+
+    /// Waits for work that can be done now, and takes it; `None` when all is done.
+    fn next_task(&self) -> Option<Task> {
+        let mut queues = lock(&self.queues);
+        loop {
+            let q = &mut *queues;
+            if q.aborted {
+                return None;
+            }
+            if let Some((group, work)) = q.shard_groups.pop() {
+                return Some(Task::Shards(group, work));
+            }
+            if !q.staging {
+                if let Some(work) = q.decoded.pop_front() {
+                    q.staging = true;
+                    return Some(Task::Stages(work));
+                }
+            }
+            if !q.decoding {
+                if let Some(work) = q.read.pop_front() {
+                    q.decoding = true;
+                    return Some(Task::Decode(work));
+                }
+            }
+            if !q.reading && q.result.is_none() && (!q.free.is_empty() || q.made < self.works) {
+                let work = q.free.pop().unwrap_or_else(|| {
+                    q.made += 1;
+                    Work::default()
+                });
+                q.reading = true;
+                return Some(Task::Read(work));
+            }
+            let busy = q.reading || q.decoding || q.staging;
+            if q.result.is_some() && !busy && q.read.is_empty() && q.decoded.is_empty() {
+                return None;
+            }
+            queues = self
+                .wake
+                .wait(queues)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// Stops the other threads when this one panics, so the panic surfaces instead of a hang.
+struct AbortOnPanic<'l, 's, 'p, 'c>(&'l Lanes<'s, 'p, 'c>);
+
+impl Drop for AbortOnPanic<'_, '_, '_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(&self.0.queues).aborted = true;
+            self.0.wake.notify_all();
+        }
+    }
+}
