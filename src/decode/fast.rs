@@ -10,16 +10,12 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::transport::{self, Layer4};
+use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN};
+use super::transport::{self, Layer4, TCP, UDP};
 use super::{array, be16, PacketMeta};
 use crate::capture::RawPacket;
 
 const LINKTYPE_ETHERNET: u32 = 1;
-const ETHERTYPE_IPV4: u16 = 0x0800;
-const ETHERTYPE_IPV6: u16 = 0x86dd;
-const ETHERTYPE_VLAN: u16 = 0x8100;
-const TCP: u8 = 6;
-const UDP: u8 = 17;
 
 /// Decodes a plain Ethernet/IP/TCP-or-UDP frame, or says it is not one.
 #[inline(always)]

@@ -11,8 +11,8 @@ use super::{array, be16, DecodeError, Transport};
 
 const ICMP: u8 = 1;
 const IPV4_IN_IP: u8 = 4;
-const TCP: u8 = 6;
-const UDP: u8 = 17;
+pub(super) const TCP: u8 = 6;
+pub(super) const UDP: u8 = 17;
 const IPV6_IN_IP: u8 = 41;
 const GRE: u8 = 47;
 const AUTH_HEADER: u8 = 51;
