@@ -299,24 +299,13 @@ impl FileSource {
                     packet: self.packets + 1,
                 });
             }
-            static TS: std::sync::LazyLock<(usize, usize)> = std::sync::LazyLock::new(|| {
-                let g = |k: &str, d: usize| {
-                    std::env::var(k)
-                        .ok()
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(d)
-                };
-                (g("SA_TARGET", 1 << 30), g("SA_STEP", 1 << 30))
-            });
-            let (target, step) = *TS;
-            if chunk.len() - pos < need || pos >= target {
+            if chunk.len() - pos < need {
                 // No room for this record here: it starts the next chunk.
                 self.carry
                     .extend_from_slice(chunk.get(pos..filled).unwrap_or_default());
                 return Ok(ChunkEnd::Full);
             }
-            let end = filled.saturating_add(step.max(need)).min(chunk.len());
-            let room = chunk.get_mut(filled..end).unwrap_or_default();
+            let room = chunk.get_mut(filled..).unwrap_or_default();
             match self.input.get_mut().read(room) {
                 Ok(0) => eof = true,
                 Ok(n) => filled = filled.saturating_add(n).min(chunk.len()),
