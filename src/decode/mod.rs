@@ -169,6 +169,13 @@ impl Decoder {
         self.decode_general(pkt)
     }
 
+    /// The fast path alone: a plain Ethernet/IP/TCP-or-UDP frame decoded, or `None` for a frame
+    /// only `decode` can take. Equal to what `decode` gives for the frames it takes.
+    #[inline(always)]
+    pub fn decode_plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
+        fast::plain(pkt)
+    }
+
     /// Every frame the fast path does not take (out of line, so `decode` stays small enough to
     /// inline into the callers of the fast path).
     #[inline(never)]
