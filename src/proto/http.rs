@@ -117,7 +117,16 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
         None => return Err(ProtoError::Incomplete),
     };
     let head = buf.get(..head_len).unwrap_or_default();
-    let mut lines = head.split(|&b| b == b'\n').map(trim_cr);
+    // Line ends by memchr; only a line that starts like "host" or "user-agent" is searched for
+    // its colon (a head's other lines cost one byte check each).
+    let mut line_start = 0;
+    let mut lines = memchr::memchr_iter(b'\n', head)
+        .chain(std::iter::once(head.len()))
+        .map(|end| {
+            let line = trim_cr(head.get(line_start..end).unwrap_or_default());
+            line_start = end + 1;
+            line
+        });
     let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split(|&b| b == b' ').filter(|p| !p.is_empty());
     let method = parts
@@ -135,7 +144,10 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
     let mut host = None;
     let mut user_agent = None;
     for line in lines {
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
+        if !matches!(line.first(), Some(b'h' | b'H' | b'u' | b'U')) {
+            continue;
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
             continue;
         };
         let name = line.get(..colon).unwrap_or_default();
