@@ -27,15 +27,20 @@ enum Mode {
     /// `Pipeline::run_file` with this many threads, sharing out groups of shards as the run
     /// judges best (`None`), always or never.
     Batches(usize, Option<bool>),
+    /// The same, from a file on disk: a pcap file is then read at chunk offsets by several
+    /// threads at once (`FileSource::positional`) when there is more than one.
+    FileBatches(usize, Option<bool>),
 }
 
-const MODES: [Mode; 6] = [
+const MODES: [Mode; 8] = [
     Mode::PacketByPacket,
     Mode::Batches(1, None),
     Mode::Batches(2, None),
     Mode::Batches(2, Some(true)),
     Mode::Batches(3, Some(true)),
     Mode::Batches(4, Some(false)),
+    Mode::FileBatches(2, None),
+    Mode::FileBatches(3, Some(false)),
 ];
 
 /// The JSON report of one capture read in `mode`.
@@ -43,7 +48,7 @@ fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, max_flows
     let policy = Policy::default();
     let (threads, share_shards) = match mode {
         Mode::PacketByPacket => (1, None),
-        Mode::Batches(threads, share) => (threads, share),
+        Mode::Batches(threads, share) | Mode::FileBatches(threads, share) => (threads, share),
     };
     let options = Options {
         max_flows,
@@ -51,9 +56,14 @@ fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, max_flows
         share_shards,
     };
     let mut pipeline = Pipeline::with_policy(catalogue, &policy, options, NoSignals);
-    let Ok(mut source) =
+    let file = tempfile::NamedTempFile::new().expect("temporary file");
+    let opened = if let Mode::FileBatches(..) = mode {
+        std::fs::write(file.path(), bytes).expect("temporary file written");
+        FileSource::open(file.path())
+    } else {
         FileSource::from_reader(name.to_string(), Box::new(Cursor::new(bytes.to_vec())))
-    else {
+    };
+    let Ok(mut source) = opened else {
         return "not a capture".to_string();
     };
     let result = match mode {
@@ -80,9 +90,13 @@ fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, max_flows
                 Err(e) => break Err(e),
             }
         },
-        Mode::Batches(..) => pipeline.run_file(&mut source),
+        Mode::Batches(..) | Mode::FileBatches(..) => pipeline.run_file(&mut source),
     };
-    let error = result.err().map(|e| e.to_string());
+    // Errors name the file as given: the temporary file's path is not part of the check.
+    let error = result.err().map(|e| {
+        e.to_string()
+            .replace(&file.path().display().to_string(), name)
+    });
     let input = Input {
         path: name.to_string(),
         format: Some(source.format().to_string()),

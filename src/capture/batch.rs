@@ -9,7 +9,9 @@
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use super::file::{CaptureError, ChunkEnd, FileSource, MAX_CAPLEN, MIN_CHUNK};
+use super::file::{
+    CaptureError, ChunkEnd, FileSource, Positional, CARRY_MAX, MAX_CAPLEN, MIN_CHUNK,
+};
 use super::RawPacket;
 
 /// Bytes of one batch's buffer. A pcap file is read into it in place, records and all; for
@@ -20,6 +22,8 @@ const BATCH_PACKETS: usize = 4096;
 /// Frame bytes per batch at most when copied in (a batch may exceed it by one frame).
 const BATCH_BYTES: usize = CHUNK - MAX_CAPLEN;
 const _: () = assert!(CHUNK >= MIN_CHUNK && BATCH_BYTES >= MAX_CAPLEN);
+/// Room before a fetched chunk (`fetch`) for the start of a record the last chunk cut.
+const HEAD: usize = CARRY_MAX;
 /// Batches in flight between the reader and the consumer.
 const IN_FLIGHT: usize = 4;
 
@@ -27,20 +31,24 @@ const IN_FLIGHT: usize = 4;
 /// read in place, or frames copied in one by one), plus each packet's frame number, time,
 /// link type, lengths and place in the buffer. Reused from batch to batch.
 pub struct Batch {
-    /// `CHUNK` bytes, allocated and zeroed once, so the file reader writes each frame (or a
-    /// pcap file's records) straight into it; `used` bytes hold frames.
+    /// `HEAD + CHUNK` bytes, allocated and zeroed once, so the file reader writes each frame
+    /// (or a pcap file's records) straight into it; `used` bytes hold frames. A fetched chunk
+    /// (`fetch`) lands after `HEAD`.
     data: Vec<u8>,
     used: usize,
     /// (frame number, ts_nanos, link_type, orig_len, start, end)
     packets: Vec<(u64, u64, u32, u32, usize, usize)>,
+    /// What the last `fetch` read, until `index` walks it.
+    fetched: Option<std::io::Result<usize>>,
 }
 
 impl Default for Batch {
     fn default() -> Self {
         Batch {
-            data: vec![0; CHUNK],
+            data: vec![0; HEAD + CHUNK],
             used: 0,
             packets: Vec::with_capacity(BATCH_PACKETS),
+            fetched: None,
         }
     }
 }
@@ -49,6 +57,7 @@ impl Batch {
     fn clear(&mut self) {
         self.used = 0;
         self.packets.clear();
+        self.fetched = None;
     }
 
     fn full(&self) -> bool {
@@ -58,6 +67,12 @@ impl Batch {
     /// The frame number of the `index`th packet.
     pub fn frame(&self, index: usize) -> Option<u64> {
         self.packets.get(index).map(|p| p.0)
+    }
+
+    /// Whether the last `fetch` came back short of a whole chunk (the file ends in it), or
+    /// failed: no chunk after it is worth fetching.
+    pub fn fetched_short(&self) -> bool {
+        !matches!(self.fetched, Some(Ok(n)) if n == CHUNK)
     }
 
     /// The whole buffer the packets' bytes are in (`packets` hands out slices of it).
@@ -187,6 +202,42 @@ fn fill_in_place(source: &mut FileSource, batch: &mut Batch) -> Fill {
     }
 }
 
+/// Empties `batch` and reads chunk number `chunk` of a pcap file into it, at its offset, on
+/// any thread (chunks may be fetched at once and out of order); `index` then takes the
+/// batches in chunk order.
+pub fn fetch(positional: &Positional, chunk: u64, batch: &mut Batch) {
+    batch.clear();
+    let room = batch.data.get_mut(HEAD..).unwrap_or_default();
+    batch.fetched = Some(positional.fetch(chunk, room));
+}
+
+/// The packets of a fetched batch (`fetch`), batches taken in chunk order: what `fill`
+/// gives for the same part of the file.
+pub fn index(source: &mut FileSource, batch: &mut Batch) -> Fill {
+    let Batch {
+        data,
+        packets,
+        fetched,
+        ..
+    } = batch;
+    let fetched = fetched.take().unwrap_or(Ok(0));
+    let result = source.index_chunk(data, HEAD, fetched, |info, start, frame| {
+        packets.push((
+            frame,
+            info.ts_nanos,
+            info.link_type,
+            info.orig_len,
+            start,
+            start + info.caplen,
+        ));
+    });
+    match result {
+        Ok(ChunkEnd::Full) => Fill::More,
+        Ok(ChunkEnd::End) => Fill::End(Ok(())),
+        Err(e) => Fill::End(Err(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +275,33 @@ mod tests {
             seen.push((frame, p.ts_nanos, p.link_type, p.orig_len, p.data.to_vec()));
         });
         (seen, result.err().map(|e| e.to_string()))
+    }
+
+    /// Reads a pcap file through `fetch` and `index`, fetching each pair of chunks in reverse
+    /// order (as threads may), and indexing them in order.
+    fn fetched(bytes: &[u8]) -> (Seen, Option<String>) {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), bytes).unwrap();
+        let mut source = FileSource::open(file.path()).unwrap();
+        let positional = source.positional().expect("a pcap file reads positionally");
+        let mut seen = Vec::new();
+        let mut batches = [Batch::default(), Batch::default()];
+        for pair in 0u64.. {
+            fetch(&positional, 2 * pair + 1, &mut batches[1]);
+            fetch(&positional, 2 * pair, &mut batches[0]);
+            for batch in &mut batches {
+                let filled = index(&mut source, batch);
+                for (frame, p) in batch.packets() {
+                    seen.push((frame, p.ts_nanos, p.link_type, p.orig_len, p.data.to_vec()));
+                }
+                if let Fill::End(result) = filled {
+                    let error = result.err().map(|e| e.to_string());
+                    let name = file.path().display().to_string();
+                    return (seen, error.map(|e| e.replace(&name, "t")));
+                }
+            }
+        }
+        unreachable!()
     }
 
     #[test]
@@ -305,7 +383,23 @@ mod tests {
                 bytes: std::io::Cursor::new(bytes.clone()),
                 step: 4093,
             };
-            assert_eq!(batched_from(Box::new(dribble)), (want, None));
+            assert_eq!(batched_from(Box::new(dribble)), (want.clone(), None));
+            // Fetched at chunk offsets, whole and cut at every kind of place.
+            assert_eq!(fetched(&bytes), (want, None));
+            for cut in [
+                bytes.len() - 1,
+                bytes.len() - 1_000,
+                HEAD + CHUNK,
+                CHUNK - 3,
+                30,
+                24,
+            ] {
+                assert_eq!(
+                    fetched(&bytes[..cut]),
+                    direct(&bytes[..cut]),
+                    "cut at {cut}"
+                );
+            }
             // A corrupt length mid-file: every packet before it, then the same error.
             let mut corrupt = bytes.clone();
             let at = 24
@@ -315,7 +409,8 @@ mod tests {
             let (want, want_err) = direct(&corrupt);
             assert_eq!(want.len(), 5);
             assert!(want_err.as_deref().is_some_and(|e| e.contains("packet 6")));
-            assert_eq!(batched(&corrupt), (want, want_err));
+            assert_eq!(batched(&corrupt), (want.clone(), want_err.clone()));
+            assert_eq!(fetched(&corrupt), (want, want_err));
         }
     }
 }

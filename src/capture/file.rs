@@ -78,10 +78,50 @@ pub struct FileSource {
     /// Bytes read but not yet used by `read_chunk`: the start of a record that did not fit in
     /// the last chunk (at most one record header and `MAX_CAPLEN` bytes).
     carry: Vec<u8>,
+    /// A second handle on the file, for reading it at given offsets (`positional`): only for
+    /// an uncompressed pcap file that is a regular file.
+    file: Option<File>,
+}
+
+/// Reads chunks of a pcap file at their offsets, from any thread at once (`pread`), while the
+/// `FileSource` walks their records in order (`FileSource::index_chunk`).
+#[derive(Debug)]
+pub struct Positional {
+    file: File,
+    /// Where the first chunk starts: the first byte the source had not read.
+    start: u64,
+}
+
+impl Positional {
+    /// Reads chunk number `index` (of `buf.len()` bytes each, every call the same length) into
+    /// `buf`. Fewer bytes than `buf.len()`: the file ended within (or before) the chunk.
+    pub(super) fn fetch(&self, index: u64, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let offset = index
+            .checked_mul(buf.len() as u64)
+            .and_then(|o| o.checked_add(self.start))
+            .ok_or_else(|| io::Error::other("capture offset overflows"))?;
+        let mut filled = 0;
+        while let Some(rest) = buf.get_mut(filled..).filter(|rest| !rest.is_empty()) {
+            match self.file.read_at(rest, offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled = filled.saturating_add(n).min(buf.len()),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(filled)
+    }
 }
 
 /// The room `read_chunk` needs: the largest record, whole, after any carried bytes.
 pub(super) const MIN_CHUNK: usize = 2 * (MAX_CAPLEN + 64);
+/// The most bytes `carry` holds: the read-ahead, or a record header and `MAX_CAPLEN` bytes.
+pub(super) const CARRY_MAX: usize = if READ_BUFFER > MAX_CAPLEN + 24 {
+    READ_BUFFER
+} else {
+    MAX_CAPLEN + 24
+};
 
 /// How a chunk ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +146,17 @@ impl FileSource {
         }
         let name = path.display().to_string();
         match File::open(path) {
-            Ok(file) => Self::from_reader(name, Box::new(file)),
+            Ok(file) => {
+                // Positional reads need a regular file (not a pipe or a device).
+                let second = file
+                    .metadata()
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .and_then(|_| file.try_clone().ok());
+                let mut source = Self::from_reader(name, Box::new(file))?;
+                source.file = second.filter(|_| source.format == "pcap");
+                Ok(source)
+            }
             Err(source) => Err(CaptureError::Io { file: name, source }),
         }
     }
@@ -166,6 +216,7 @@ impl FileSource {
             reader,
             finished: false,
             carry: Vec::new(),
+            file: None,
         })
     }
 
@@ -248,47 +299,33 @@ impl FileSource {
         chunk: &mut [u8],
         mut each: impl FnMut(&PacketInfo, usize, u64),
     ) -> Result<ChunkEnd, CaptureError> {
-        let FormatReader::Pcap(reader) = &self.reader else {
-            return Ok(ChunkEnd::End);
-        };
         if self.finished || chunk.len() < MIN_CHUNK {
             return Ok(ChunkEnd::End);
         }
-        if !self.input.buffer().is_empty() {
-            // What the header detection read ahead; afterwards reads bypass the BufReader.
-            let held = self.input.buffer().len();
-            self.carry.extend_from_slice(self.input.buffer());
-            self.input.consume(held);
-        }
+        self.carry_read_ahead();
+        let FormatReader::Pcap(reader) = &self.reader else {
+            return Ok(ChunkEnd::End);
+        };
         let mut filled = self.carry.len();
         chunk
             .get_mut(..filled)
             .unwrap_or_default()
             .copy_from_slice(&self.carry);
         self.carry.clear();
-        let header_len = reader.header_len();
         let mut pos = 0;
         let mut eof = false;
         loop {
-            let have = filled - pos;
-            // What the next record needs in all: its header, then its bytes once known.
-            let mut need = header_len;
-            if let Some(header) = chunk.get(pos..pos + header_len).filter(|_| have >= need) {
-                let info = match reader.record(header) {
-                    Ok(info) => info,
-                    Err(err) => {
-                        self.finished = true;
-                        return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
-                    }
-                };
-                need += info.caplen;
-                if have >= need {
-                    self.packets += 1;
-                    each(&info, pos + header_len, self.packets);
-                    pos += need;
-                    continue;
+            let need = match walk(reader, &mut self.packets, chunk, pos, filled, &mut each) {
+                Ok((at, need)) => {
+                    pos = at;
+                    need
                 }
-            }
+                Err(err) => {
+                    self.finished = true;
+                    return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
+                }
+            };
+            let have = filled - pos;
             if eof {
                 self.finished = true;
                 if have == 0 {
@@ -317,6 +354,92 @@ impl FileSource {
                 }
             }
         }
+    }
+
+    /// Hands the file over to positional reading (`Positional::fetch`), when it is an
+    /// uncompressed pcap file that is a regular file; from then on only `index_chunk` reads
+    /// from this source.
+    pub fn positional(&mut self) -> Option<Positional> {
+        if self.finished || !self.reads_in_place() {
+            return None;
+        }
+        let file = self.file.take()?;
+        // The two handles share one file offset: where the reads so far (header detection's
+        // read-ahead) stopped. What the read-ahead holds beyond the header is carried.
+        let start = io::Seek::stream_position(&mut &file).ok()?;
+        self.carry_read_ahead();
+        Some(Positional { file, start })
+    }
+
+    /// What the header detection read ahead (at most `READ_BUFFER` bytes) goes to `carry`:
+    /// chunked reading bypasses the `BufReader`.
+    fn carry_read_ahead(&mut self) {
+        let held = self.input.buffer().len();
+        self.carry.extend_from_slice(self.input.buffer());
+        self.input.consume(held);
+    }
+
+    /// The records of a chunk fetched by `Positional::fetch` into `data[head..]` (`fetched`:
+    /// what that returned; `head` must hold a record header and `MAX_CAPLEN` bytes), chunks
+    /// taken in file order: the start of a record that the last chunk cut is put back before
+    /// it, then `each(info, start, frame)` is called as by `read_chunk`. A chunk shorter than
+    /// `data[head..]` is the file's end.
+    pub(super) fn index_chunk(
+        &mut self,
+        data: &mut [u8],
+        head: usize,
+        fetched: io::Result<usize>,
+        mut each: impl FnMut(&PacketInfo, usize, u64),
+    ) -> Result<ChunkEnd, CaptureError> {
+        let FormatReader::Pcap(reader) = &self.reader else {
+            return Ok(ChunkEnd::End);
+        };
+        if self.finished {
+            return Ok(ChunkEnd::End);
+        }
+        let got = match fetched {
+            Ok(got) => got,
+            Err(err) => {
+                self.finished = true;
+                let err = ReadError::from(err);
+                return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
+            }
+        };
+        let start = head.saturating_sub(self.carry.len());
+        let Some(room) = data
+            .get_mut(start..head)
+            .filter(|r| r.len() == self.carry.len())
+        else {
+            self.finished = true;
+            return Err(CaptureError::Corrupt {
+                file: self.name.clone(),
+                packet: self.packets + 1,
+                reason: "record does not fit the read buffer".to_string(),
+            });
+        };
+        room.copy_from_slice(&self.carry);
+        self.carry.clear();
+        let filled = head.saturating_add(got).min(data.len());
+        let pos = match walk(reader, &mut self.packets, data, start, filled, &mut each) {
+            Ok((pos, _)) => pos,
+            Err(err) => {
+                self.finished = true;
+                return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
+            }
+        };
+        if filled < data.len() {
+            self.finished = true;
+            if pos == filled {
+                return Ok(ChunkEnd::End);
+            }
+            return Err(CaptureError::Truncated {
+                file: self.name.clone(),
+                packet: self.packets + 1,
+            });
+        }
+        self.carry
+            .extend_from_slice(data.get(pos..filled).unwrap_or_default());
+        Ok(ChunkEnd::Full)
     }
 
     /// Number of packets returned so far (= 1-based frame number of the last packet, as tshark counts).
@@ -350,6 +473,36 @@ impl fmt::Debug for FileSource {
 }
 
 /// Reads the first (up to) 4 bytes; zero bytes is its own error.
+/// Walks the whole pcap records in `chunk[pos..filled]`, calling `each(info, start, frame)`
+/// for each (its bytes are `chunk[start..start + caplen]`, `packets` counts it). Returns where
+/// the first record that is not whole starts, and the bytes that record needs in all (its
+/// header, or its header and bytes once the header is there).
+fn walk(
+    reader: &PcapReader,
+    packets: &mut u64,
+    chunk: &[u8],
+    mut pos: usize,
+    filled: usize,
+    each: &mut impl FnMut(&PacketInfo, usize, u64),
+) -> Result<(usize, usize), ReadError> {
+    let header_len = reader.header_len();
+    loop {
+        let have = filled.saturating_sub(pos);
+        let mut need = header_len;
+        if let Some(header) = chunk.get(pos..pos + header_len).filter(|_| have >= need) {
+            let info = reader.record(header)?;
+            need += info.caplen;
+            if have >= need {
+                *packets += 1;
+                each(&info, pos + header_len, *packets);
+                pos += need;
+                continue;
+            }
+        }
+        return Ok((pos, need));
+    }
+}
+
 fn read_magic(
     name: &str,
     input: &mut impl Read,

@@ -9,7 +9,7 @@ use super::{
     all_shards, begin_stages, decode, end_stages, lock, shard_group, Groups, Stages, Work,
 };
 use crate::capture::batch::{self, Fill};
-use crate::capture::file::{CaptureError, FileSource};
+use crate::capture::file::{CaptureError, FileSource, Positional};
 use crate::pipeline::{Front, Rules};
 
 /// The lanes of a batch run. Three lanes take batches in file order, one at a time, on
@@ -22,6 +22,10 @@ use crate::pipeline::{Front, Rules};
 /// be even.
 pub(super) struct Lanes<'s, 'p, 'c> {
     source: Mutex<&'s mut FileSource>,
+    /// For a pcap file that is a regular file: chunks are read at their offsets, by any
+    /// number of threads at once (`Task::Fetch`), then indexed in order (`Task::Index`).
+    /// Otherwise one thread at a time reads on (`Task::Read`).
+    positional: Option<Positional>,
     front: Mutex<&'p mut Front>,
     stage: Mutex<Stages<'p, 'c>>,
     groups: Groups<'p>,
@@ -40,11 +44,12 @@ pub(super) struct Lanes<'s, 'p, 'c> {
     costs: Mutex<Costs>,
 }
 
-/// Moving averages of what one batch costs, in nanoseconds: reading, decoding, the shards,
-/// and the rest of the stages.
+/// Moving averages of what one batch costs, in nanoseconds: reading (or fetching), indexing
+/// a fetched chunk, decoding, the shards, and the rest of the stages.
 #[derive(Default)]
 struct Costs {
     read: u64,
+    index: u64,
     decode: u64,
     shards: u64,
     stages: u64,
@@ -65,7 +70,7 @@ impl Costs {
     /// took a group would only move shard tables from cache to cache (a flow table stays warm
     /// on the thread that runs the stages).
     fn share_shards(&self, threads: usize) -> bool {
-        let others = self.read + self.decode + self.stages;
+        let others = self.read + self.index + self.decode + self.stages;
         self.shards.saturating_mul(threads.saturating_sub(1) as u64) > others
     }
 }
@@ -76,7 +81,16 @@ struct Queues {
     /// Emptied batches, and how many exist.
     free: Vec<Work>,
     made: usize,
-    /// Read, waiting to be decoded; decoded, waiting for the stages.
+    /// Fetched chunks (with their number), in any order, waiting to be indexed in order.
+    fetched: Vec<(u64, Work)>,
+    /// The next chunk to fetch and the next to index; fetches under way; the first chunk
+    /// known to reach the file's end (no chunk after it is fetched).
+    next_fetch: u64,
+    next_index: u64,
+    fetching: usize,
+    last_chunk: Option<u64>,
+    indexing: bool,
+    /// Read (or indexed), waiting to be decoded; decoded, waiting for the stages.
     read: VecDeque<Work>,
     decoded: VecDeque<Work>,
     reading: bool,
@@ -92,9 +106,21 @@ struct Queues {
     aborted: bool,
 }
 
+impl Queues {
+    /// An emptied batch, or a new one.
+    fn take_free(&mut self) -> Work {
+        self.free.pop().unwrap_or_else(|| {
+            self.made += 1;
+            Work::default()
+        })
+    }
+}
+
 /// A turn of work, taken off the queues.
 enum Task {
     Read(Work),
+    Fetch(u64, Work),
+    Index(Work),
     Decode(Work),
     Stages(Work),
     Shards(usize, Arc<Work>),
@@ -109,7 +135,13 @@ impl<'s, 'p, 'c> Lanes<'s, 'p, 'c> {
         threads: usize,
         share_shards: Option<bool>,
     ) -> Self {
+        let positional = if threads > 1 {
+            source.positional()
+        } else {
+            None
+        };
         Lanes {
+            positional,
             source: Mutex::new(source),
             front: Mutex::new(front),
             rules: stage.rules,
@@ -149,6 +181,40 @@ impl Lanes<'_, '_, '_> {
                     queues.reading = false;
                     if let Fill::End(result) = filled {
                         queues.result = Some(result);
+                    }
+                }
+                Task::Fetch(chunk, mut work) => {
+                    let started = Instant::now();
+                    if let Some(positional) = &self.positional {
+                        batch::fetch(positional, chunk, &mut work.batch);
+                    }
+                    Costs::note(&mut lock(&self.costs).read, started.elapsed());
+                    let short = work.batch.fetched_short();
+                    let mut queues = lock(&self.queues);
+                    queues.fetching -= 1;
+                    if short {
+                        queues.last_chunk = Some(queues.last_chunk.map_or(chunk, |c| c.min(chunk)));
+                    }
+                    if queues.result.is_some() {
+                        // Past the file's end: nothing to index.
+                        queues.free.push(work);
+                    } else {
+                        queues.fetched.push((chunk, work));
+                    }
+                }
+                Task::Index(mut work) => {
+                    let started = Instant::now();
+                    let filled = batch::index(&mut lock(&self.source), &mut work.batch);
+                    Costs::note(&mut lock(&self.costs).index, started.elapsed());
+                    let mut queues = lock(&self.queues);
+                    queues.read.push_back(work);
+                    queues.indexing = false;
+                    queues.next_index += 1;
+                    if let Fill::End(result) = filled {
+                        queues.result = Some(result);
+                        // Chunks fetched past the end are not read.
+                        let past: Vec<Work> = queues.fetched.drain(..).map(|(_, w)| w).collect();
+                        queues.free.extend(past);
                     }
                 }
                 Task::Decode(mut work) => {
@@ -264,15 +330,27 @@ impl Lanes<'_, '_, '_> {
                     return Some(Task::Decode(work));
                 }
             }
-            if !q.reading && q.result.is_none() && (!q.free.is_empty() || q.made < self.works) {
-                let work = q.free.pop().unwrap_or_else(|| {
-                    q.made += 1;
-                    Work::default()
-                });
+            if self.positional.is_some() && !q.indexing {
+                if let Some(at) = q.fetched.iter().position(|(c, _)| *c == q.next_index) {
+                    let (_, work) = q.fetched.swap_remove(at);
+                    q.indexing = true;
+                    return Some(Task::Index(work));
+                }
+            }
+            let more = q.result.is_none() && (!q.free.is_empty() || q.made < self.works);
+            if more && self.positional.is_some() && q.last_chunk.is_none_or(|c| q.next_fetch <= c) {
+                let work = q.take_free();
+                let chunk = q.next_fetch;
+                q.next_fetch += 1;
+                q.fetching += 1;
+                return Some(Task::Fetch(chunk, work));
+            }
+            if more && self.positional.is_none() && !q.reading {
+                let work = q.take_free();
                 q.reading = true;
                 return Some(Task::Read(work));
             }
-            let busy = q.reading || q.decoding || q.staging;
+            let busy = q.reading || q.decoding || q.staging || q.indexing || q.fetching > 0;
             if q.result.is_some() && !busy && q.read.is_empty() && q.decoded.is_empty() {
                 return None;
             }
