@@ -125,20 +125,13 @@ pub fn is_locally_administered(mac: [u8; 6]) -> bool {
 }
 
 /// The organisation the IEEE registered the MAC's prefix to (MA-S, MA-M, then MA-L; the
-/// registry is compiled in by the `oui-data` crate, nothing is downloaded). `None` for a
+/// registry is compiled in from the `oui-data` crate, nothing is downloaded). `None` for a
 /// locally administered (randomised) MAC, whose prefix means nothing.
 pub fn vendor(mac: [u8; 6]) -> Option<&'static str> {
     if is_locally_administered(mac) {
         return None;
     }
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut text = [0u8; 12];
-    for (i, byte) in mac.iter().enumerate() {
-        text[2 * i] = HEX[usize::from(byte >> 4)];
-        text[2 * i + 1] = HEX[usize::from(byte & 0x0f)];
-    }
-    let text = std::str::from_utf8(&text).ok()?;
-    oui_data::lookup(text).map(|record| record.organization())
+    super::oui::organization(mac)
 }
 
 /// Addresses that never identify a device (unspecified, broadcast, multicast).

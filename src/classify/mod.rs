@@ -5,5 +5,6 @@ pub mod devices;
 pub mod dnsmap;
 pub mod findings;
 pub mod matcher;
+pub mod oui;
 pub mod policy;
 pub mod rules;

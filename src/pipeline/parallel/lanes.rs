@@ -203,19 +203,28 @@ impl Lanes<'_, '_, '_> {
                     }
                 }
                 Task::Index(mut work) => {
+                    // Indexing and decoding in one turn: the frames' first bytes, which the
+                    // index has just brought into this core's cache, are decoded there.
                     let started = Instant::now();
                     let filled = batch::index(&mut lock(&self.source), &mut work.batch);
-                    Costs::note(&mut lock(&self.costs).index, started.elapsed());
-                    let mut queues = lock(&self.queues);
-                    queues.read.push_back(work);
-                    queues.indexing = false;
-                    queues.next_index += 1;
                     if let Fill::End(result) = filled {
+                        let mut queues = lock(&self.queues);
                         queues.result = Some(result);
                         // Chunks fetched past the end are not read.
                         let past: Vec<Work> = queues.fetched.drain(..).map(|(_, w)| w).collect();
                         queues.free.extend(past);
                     }
+                    let indexed = Instant::now();
+                    decode(&mut lock(&self.front), &mut work);
+                    {
+                        let mut costs = lock(&self.costs);
+                        Costs::note(&mut costs.index, indexed - started);
+                        Costs::note(&mut costs.decode, indexed.elapsed());
+                    }
+                    let mut queues = lock(&self.queues);
+                    queues.decoded.push_back(work);
+                    queues.indexing = false;
+                    queues.next_index += 1;
                 }
                 Task::Decode(mut work) => {
                     let started = Instant::now();
