@@ -184,7 +184,7 @@ pub fn fill(source: &mut FileSource, batch: &mut Batch) -> Fill {
 /// packets point into it.
 fn fill_in_place(source: &mut FileSource, batch: &mut Batch) -> Fill {
     let Batch { data, packets, .. } = batch;
-    let result = source.read_chunk(data, |info, start, frame| {
+    let result = source.read_chunk(data, |info, start, frame, _| {
         let end = start + info.caplen;
         packets.push((
             frame,
@@ -214,6 +214,17 @@ pub fn fetch(positional: &Positional, chunk: u64, batch: &mut Batch) {
 /// The packets of a fetched batch (`fetch`), batches taken in chunk order: what `fill`
 /// gives for the same part of the file.
 pub fn index(source: &mut FileSource, batch: &mut Batch) -> Fill {
+    index_each(source, batch, |_, _, _| {})
+}
+
+/// `index`, calling `each(index, start, packet)` for each packet as it is found (its index
+/// in the batch, where its bytes start in `Batch::bytes`): a pass over the packets that
+/// reads them while their first bytes are still in cache.
+pub fn index_each(
+    source: &mut FileSource,
+    batch: &mut Batch,
+    mut each: impl FnMut(usize, usize, &RawPacket<'_>),
+) -> Fill {
     let Batch {
         data,
         packets,
@@ -221,7 +232,14 @@ pub fn index(source: &mut FileSource, batch: &mut Batch) -> Fill {
         ..
     } = batch;
     let fetched = fetched.take().unwrap_or(Ok(0));
-    let result = source.index_chunk(data, HEAD, fetched, |info, start, frame| {
+    let result = source.index_chunk(data, HEAD, fetched, |info, start, frame, bytes| {
+        let packet = RawPacket {
+            ts_nanos: info.ts_nanos,
+            link_type: info.link_type,
+            orig_len: info.orig_len,
+            data: bytes,
+        };
+        each(packets.len(), start, &packet);
         packets.push((
             frame,
             info.ts_nanos,

@@ -23,6 +23,7 @@ use super::route::{route, NameWork, Route};
 use super::{Cx, Decode, Front, NoSignals, Pipeline, Rules, SignalSink, SHARDS};
 use crate::capture::batch::{self, Batch, Fill};
 use crate::capture::file::{CaptureError, FileSource};
+use crate::capture::RawPacket;
 use crate::decode::PacketMeta;
 use crate::flow::SweepClock;
 
@@ -120,9 +121,44 @@ fn decode(front: &mut Front, work: &mut Work) {
     side.clear();
     *first_seq = front.seq;
     let buffer = batch.bytes();
-    let mut span = |payload: &[u8]| match offset_in(buffer, payload) {
-        Some(start) => Span {
-            start: start as u32,
+    for (index, (_, packet)) in batch.packets().enumerate() {
+        let start = offset_in(buffer, packet.data).unwrap_or_default();
+        decode_one(front, records, side, index, start, &packet);
+    }
+}
+
+/// Indexes a fetched batch (`batch::index_each`) and decodes each packet as it is found, in
+/// one pass over the frames.
+fn index_and_decode(source: &mut FileSource, front: &mut Front, work: &mut Work) -> Fill {
+    let Work {
+        batch,
+        first_seq,
+        records,
+        side,
+        ..
+    } = work;
+    records.clear();
+    side.clear();
+    *first_seq = front.seq;
+    batch::index_each(source, batch, |index, start, packet| {
+        decode_one(front, records, side, index, start, packet);
+    })
+}
+
+/// Decodes the `index`th packet of a batch, whose bytes start at `start` in the batch's
+/// buffer, into a record (if it is one the stages read).
+#[inline(always)]
+fn decode_one(
+    front: &mut Front,
+    records: &mut Vec<Record>,
+    side: &mut Vec<u8>,
+    index: usize,
+    start: usize,
+    packet: &RawPacket<'_>,
+) {
+    let mut span = |payload: &[u8]| match offset_in(packet.data, payload) {
+        Some(offset) => Span {
+            start: (start + offset) as u32,
             len: payload.len() as u32,
             side: false,
         },
@@ -136,41 +172,37 @@ fn decode(front: &mut Front, work: &mut Work) {
             }
         }
     };
-    for (index, (_, packet)) in batch.packets().enumerate() {
-        let index = index as u32;
-        // Most frames take the decoder's fast path, here without the general path's enums
-        // (moving a packet's meta through them cost more than decoding it).
-        if let Some(meta) = front.decode_plain(&packet) {
-            records.push(Record {
-                payload: span(meta.payload),
-                kind: Kind::Ip(PacketMeta {
-                    payload: &[],
-                    ..meta
-                }),
-                index,
-            });
-            continue;
-        }
-        let record = {
-            match front.decode_rest(&packet) {
-                Decode::Ip(meta) => Record {
-                    payload: span(meta.payload),
-                    kind: Kind::Ip(PacketMeta {
-                        payload: &[],
-                        ..meta
-                    }),
-                    index,
-                },
-                Decode::Arp { src_mac, payload } => Record {
-                    payload: span(payload),
-                    kind: Kind::Arp { src_mac },
-                    index,
-                },
-                Decode::Done => continue,
-            }
-        };
-        records.push(record);
+    let index = index as u32;
+    // Most frames take the decoder's fast path, here without the general path's enums
+    // (moving a packet's meta through them cost more than decoding it).
+    if let Some(meta) = front.decode_plain(packet) {
+        records.push(Record {
+            payload: span(meta.payload),
+            kind: Kind::Ip(PacketMeta {
+                payload: &[],
+                ..meta
+            }),
+            index,
+        });
+        return;
     }
+    let record = match front.decode_rest(packet) {
+        Decode::Ip(meta) => Record {
+            payload: span(meta.payload),
+            kind: Kind::Ip(PacketMeta {
+                payload: &[],
+                ..meta
+            }),
+            index,
+        },
+        Decode::Arp { src_mac, payload } => Record {
+            payload: span(payload),
+            kind: Kind::Arp { src_mac },
+            index,
+        },
+        Decode::Done => return,
+    };
+    records.push(record);
 }
 
 /// Something the name stage does in a batch run, besides reading its own packets: answer a

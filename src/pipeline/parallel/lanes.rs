@@ -6,7 +6,8 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use super::{
-    all_shards, begin_stages, decode, end_stages, lock, shard_group, Groups, Stages, Work,
+    all_shards, begin_stages, decode, end_stages, index_and_decode, lock, shard_group, Groups,
+    Stages, Work,
 };
 use crate::capture::batch::{self, Fill};
 use crate::capture::file::{CaptureError, FileSource, Positional};
@@ -44,12 +45,11 @@ pub(super) struct Lanes<'s, 'p, 'c> {
     costs: Mutex<Costs>,
 }
 
-/// Moving averages of what one batch costs, in nanoseconds: reading (or fetching), indexing
-/// a fetched chunk, decoding, the shards, and the rest of the stages.
+/// Moving averages of what one batch costs, in nanoseconds: reading (or fetching), decoding
+/// (with indexing, for a fetched chunk), the shards, and the rest of the stages.
 #[derive(Default)]
 struct Costs {
     read: u64,
-    index: u64,
     decode: u64,
     shards: u64,
     stages: u64,
@@ -70,7 +70,7 @@ impl Costs {
     /// took a group would only move shard tables from cache to cache (a flow table stays warm
     /// on the thread that runs the stages).
     fn share_shards(&self, threads: usize) -> bool {
-        let others = self.read + self.index + self.decode + self.stages;
+        let others = self.read + self.decode + self.stages;
         self.shards.saturating_mul(threads.saturating_sub(1) as u64) > others
     }
 }
@@ -203,28 +203,25 @@ impl Lanes<'_, '_, '_> {
                     }
                 }
                 Task::Index(mut work) => {
-                    // Indexing and decoding in one turn: the frames' first bytes, which the
-                    // index has just brought into this core's cache, are decoded there.
+                    // Indexing and decoding in one pass: each frame is decoded as soon as the
+                    // index finds it, while its first bytes are in cache.
                     let started = Instant::now();
-                    let filled = batch::index(&mut lock(&self.source), &mut work.batch);
+                    let filled = index_and_decode(
+                        &mut lock(&self.source),
+                        &mut lock(&self.front),
+                        &mut work,
+                    );
+                    Costs::note(&mut lock(&self.costs).decode, started.elapsed());
+                    let mut queues = lock(&self.queues);
+                    queues.decoded.push_back(work);
+                    queues.indexing = false;
+                    queues.next_index += 1;
                     if let Fill::End(result) = filled {
-                        let mut queues = lock(&self.queues);
                         queues.result = Some(result);
                         // Chunks fetched past the end are not read.
                         let past: Vec<Work> = queues.fetched.drain(..).map(|(_, w)| w).collect();
                         queues.free.extend(past);
                     }
-                    let indexed = Instant::now();
-                    decode(&mut lock(&self.front), &mut work);
-                    {
-                        let mut costs = lock(&self.costs);
-                        Costs::note(&mut costs.index, indexed - started);
-                        Costs::note(&mut costs.decode, indexed.elapsed());
-                    }
-                    let mut queues = lock(&self.queues);
-                    queues.decoded.push_back(work);
-                    queues.indexing = false;
-                    queues.next_index += 1;
                 }
                 Task::Decode(mut work) => {
                     let started = Instant::now();
