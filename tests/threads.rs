@@ -27,18 +27,19 @@ enum Mode {
     /// `Pipeline::run_file` with this many threads, sharing out groups of shards as the run
     /// judges best (`None`), always or never.
     Batches(usize, Option<bool>),
-    /// The same, from a file on disk: a pcap file is then read at chunk offsets by several
-    /// threads at once (`FileSource::positional`) when there is more than one.
+    /// The same, from a file on disk: a pcap file is then read at chunk offsets
+    /// (`FileSource::positional`), by several threads at once when there is more than one.
     FileBatches(usize, Option<bool>),
 }
 
-const MODES: [Mode; 8] = [
+const MODES: [Mode; 9] = [
     Mode::PacketByPacket,
     Mode::Batches(1, None),
     Mode::Batches(2, None),
     Mode::Batches(2, Some(true)),
     Mode::Batches(3, Some(true)),
     Mode::Batches(4, Some(false)),
+    Mode::FileBatches(1, None),
     Mode::FileBatches(2, None),
     Mode::FileBatches(3, Some(false)),
 ];

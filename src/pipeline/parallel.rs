@@ -474,9 +474,23 @@ pub(super) fn run_file<S: SignalSink>(
         // One thread: each batch is read, decoded and staged in turn.
         let groups = Groups::new(shards, 1);
         let mut work = Work::default();
+        // A regular pcap file: chunk by chunk at their offsets, each decoded as it is indexed
+        // (as with more threads); anything else through `batch::fill`.
+        let positional = source.positional();
+        let mut chunk = 0;
         loop {
-            let filled = batch::fill(source, &mut work.batch);
-            decode(front, &mut work);
+            let filled = match &positional {
+                Some(positional) => {
+                    batch::fetch(positional, chunk, &mut work.batch);
+                    chunk += 1;
+                    index_and_decode(source, front, &mut work)
+                }
+                None => {
+                    let filled = batch::fill(source, &mut work.batch);
+                    decode(front, &mut work);
+                    filled
+                }
+            };
             stages(&mut stage, &groups, &mut work);
             if let Fill::End(result) = filled {
                 return result;

@@ -135,13 +135,8 @@ impl<'s, 'p, 'c> Lanes<'s, 'p, 'c> {
         threads: usize,
         share_shards: Option<bool>,
     ) -> Self {
-        let positional = if threads > 1 {
-            source.positional()
-        } else {
-            None
-        };
         Lanes {
-            positional,
+            positional: source.positional(),
             source: Mutex::new(source),
             front: Mutex::new(front),
             rules: stage.rules,
