@@ -10,7 +10,7 @@
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use super::file::{
-    CaptureError, ChunkEnd, FileSource, Positional, CARRY_MAX, MAX_CAPLEN, MIN_CHUNK,
+    CaptureError, ChunkEnd, FileSource, PacketInfo, Positional, CARRY_MAX, MAX_CAPLEN, MIN_CHUNK,
 };
 use super::RawPacket;
 
@@ -30,14 +30,16 @@ const IN_FLIGHT: usize = 4;
 /// Packets read from a capture, in order: one buffer of frame bytes (a pcap file's records
 /// read in place, or frames copied in one by one), plus each packet's frame number, time,
 /// link type, lengths and place in the buffer. Reused from batch to batch.
+/// A packet of a batch: (frame number, ts_nanos, link_type, orig_len, start, end).
+type PacketRow = (u64, u64, u32, u32, usize, usize);
+
 pub struct Batch {
     /// `HEAD + CHUNK` bytes, allocated and zeroed once, so the file reader writes each frame
     /// (or a pcap file's records) straight into it; `used` bytes hold frames. A fetched chunk
     /// (`fetch`) lands after `HEAD`.
     data: Vec<u8>,
     used: usize,
-    /// (frame number, ts_nanos, link_type, orig_len, start, end)
-    packets: Vec<(u64, u64, u32, u32, usize, usize)>,
+    packets: Vec<PacketRow>,
     /// What the last `fetch` read, until `index` walks it.
     fetched: Option<std::io::Result<usize>>,
 }
@@ -185,21 +187,9 @@ pub fn fill(source: &mut FileSource, batch: &mut Batch) -> Fill {
 fn fill_in_place(source: &mut FileSource, batch: &mut Batch) -> Fill {
     let Batch { data, packets, .. } = batch;
     let result = source.read_chunk(data, |info, start, frame, _| {
-        let end = start + info.caplen;
-        packets.push((
-            frame,
-            info.ts_nanos,
-            info.link_type,
-            info.orig_len,
-            start,
-            end,
-        ));
+        push_record(packets, info, start, frame);
     });
-    match result {
-        Ok(ChunkEnd::Full) => Fill::More,
-        Ok(ChunkEnd::End) => Fill::End(Ok(())),
-        Err(e) => Fill::End(Err(e)),
-    }
+    chunk_fill(result)
 }
 
 /// Empties `batch` and reads chunk number `chunk` of a pcap file into it, at its offset, on
@@ -211,15 +201,10 @@ pub fn fetch(positional: &Positional, chunk: u64, batch: &mut Batch) {
     batch.fetched = Some(positional.fetch(chunk, room));
 }
 
-/// The packets of a fetched batch (`fetch`), batches taken in chunk order: what `fill`
-/// gives for the same part of the file.
-pub fn index(source: &mut FileSource, batch: &mut Batch) -> Fill {
-    index_each(source, batch, |_, _, _| {})
-}
-
-/// `index`, calling `each(index, start, packet)` for each packet as it is found (its index
-/// in the batch, where its bytes start in `Batch::bytes`): a pass over the packets that
-/// reads them while their first bytes are still in cache.
+/// The packets of a fetched batch (`fetch`), batches taken in chunk order: what `fill` gives
+/// for the same part of the file. Calls `each(index, start, packet)` for each packet as it is
+/// found (its index in the batch, where its bytes start in `Batch::bytes`), so a pass over the
+/// packets can read them while their first bytes are still in cache.
 pub fn index_each(
     source: &mut FileSource,
     batch: &mut Batch,
@@ -240,15 +225,26 @@ pub fn index_each(
             data: bytes,
         };
         each(packets.len(), start, &packet);
-        packets.push((
-            frame,
-            info.ts_nanos,
-            info.link_type,
-            info.orig_len,
-            start,
-            start + info.caplen,
-        ));
+        push_record(packets, info, start, frame);
     });
+    chunk_fill(result)
+}
+
+/// Notes a packet read in place: its frame number, time, link type, lengths and bytes.
+fn push_record(packets: &mut Vec<PacketRow>, info: &PacketInfo, start: usize, frame: u64) {
+    let end = start + info.caplen;
+    packets.push((
+        frame,
+        info.ts_nanos,
+        info.link_type,
+        info.orig_len,
+        start,
+        end,
+    ));
+}
+
+/// How a batch read chunk-wise ended.
+fn chunk_fill(result: Result<ChunkEnd, CaptureError>) -> Fill {
     match result {
         Ok(ChunkEnd::Full) => Fill::More,
         Ok(ChunkEnd::End) => Fill::End(Ok(())),
@@ -308,7 +304,7 @@ mod tests {
             fetch(&positional, 2 * pair + 1, &mut batches[1]);
             fetch(&positional, 2 * pair, &mut batches[0]);
             for batch in &mut batches {
-                let filled = index(&mut source, batch);
+                let filled = index_each(&mut source, batch, |_, _, _| {});
                 for (frame, p) in batch.packets() {
                     seen.push((frame, p.ts_nanos, p.link_type, p.orig_len, p.data.to_vec()));
                 }

@@ -82,6 +82,13 @@ struct Work {
 }
 
 impl Work {
+    /// Empties the records for a batch whose first packet follows the run's packet `seq`.
+    fn start_records(&mut self, seq: u64) {
+        self.records.clear();
+        self.side.clear();
+        self.first_seq = seq;
+    }
+
     fn payload(&self, span: Span) -> &[u8] {
         let buffer = if span.side {
             self.side.as_slice()
@@ -110,16 +117,13 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
 
 /// The decode side: decodes every packet of `work.batch` into `work.records`.
 fn decode(front: &mut Front, work: &mut Work) {
+    work.start_records(front.seq);
     let Work {
         batch,
-        first_seq,
         records,
         side,
         ..
     } = work;
-    records.clear();
-    side.clear();
-    *first_seq = front.seq;
     let buffer = batch.bytes();
     for (index, (_, packet)) in batch.packets().enumerate() {
         let start = offset_in(buffer, packet.data).unwrap_or_default();
@@ -130,16 +134,13 @@ fn decode(front: &mut Front, work: &mut Work) {
 /// Indexes a fetched batch (`batch::index_each`) and decodes each packet as it is found, in
 /// one pass over the frames.
 fn index_and_decode(source: &mut FileSource, front: &mut Front, work: &mut Work) -> Fill {
+    work.start_records(front.seq);
     let Work {
         batch,
-        first_seq,
         records,
         side,
         ..
     } = work;
-    records.clear();
-    side.clear();
-    *first_seq = front.seq;
     batch::index_each(source, batch, |index, start, packet| {
         decode_one(front, records, side, index, start, packet);
     })
