@@ -1,11 +1,12 @@
-//! Reading a capture in batches, and on its own thread, so that the kernel's copy of file
-//! data overlaps with decoding and classifying.
+//! Reading a capture in batches: one buffer of frame bytes, plus each packet's time, link
+//! type, lengths and frame number. Batches are reused, so a run allocates a handful of them,
+//! not one buffer per packet, and order is kept: the packets of a run of batches are exactly
+//! those `FileSource` returns, in the same order, with the same frame numbers.
 //!
-//! The reader fills batches of packets (one buffer of frame bytes, plus each packet's time,
-//! link type, lengths and frame number) and sends them through a bounded channel; emptied
-//! batches come back to be refilled, so a run allocates a handful of batches, not one buffer
-//! per packet. Order is kept: the consumer sees exactly the packets `FileSource` returns, in
-//! the same order, with the same frame numbers.
+//! Three ways to fill one: `fill` reads on from where the last batch ended (any input);
+//! `fetch` reads chunk number k of a regular pcap file at its offset (`pread`), so several
+//! threads can read at once, and `index_each` then walks the chunks' records in order; and
+//! `for_each_packet` fills batches on a second thread and hands the packets over one by one.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
