@@ -85,17 +85,25 @@ impl Batch {
 
     /// The packets, in file order, each with its 1-based frame number in the file.
     pub fn packets(&self) -> impl Iterator<Item = (u64, RawPacket<'_>)> + '_ {
-        self.packets
-            .iter()
-            .map(move |&(frame, ts_nanos, link_type, orig_len, start, end)| {
-                let packet = RawPacket {
-                    ts_nanos,
-                    link_type,
-                    orig_len,
-                    data: self.data.get(start..end).unwrap_or_default(),
-                };
-                (frame, packet)
-            })
+        self.packets.iter().map(move |row| self.row(row))
+    }
+
+    /// The `index`th packet, with its frame number.
+    pub fn packet(&self, index: usize) -> Option<(u64, RawPacket<'_>)> {
+        self.packets.get(index).map(|row| self.row(row))
+    }
+
+    fn row(
+        &self,
+        &(frame, ts_nanos, link_type, orig_len, start, end): &PacketRow,
+    ) -> (u64, RawPacket<'_>) {
+        let packet = RawPacket {
+            ts_nanos,
+            link_type,
+            orig_len,
+            data: self.data.get(start..end).unwrap_or_default(),
+        };
+        (frame, packet)
     }
 }
 

@@ -251,6 +251,29 @@ struct Front {
     last_ts: Option<u64>,
 }
 
+/// What a batch's frames add to `Front`'s counters, counted on any thread while its plain
+/// frames are decoded (`Front::take_counts` takes them, batches in order).
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    packets: u64,
+    captured_bytes: u64,
+    /// Frames the fast path decoded (IP packets).
+    plain: u64,
+    first_ts: Option<u64>,
+    last_ts: Option<u64>,
+}
+
+impl Counts {
+    #[inline(always)]
+    fn count(&mut self, pkt: &RawPacket<'_>) {
+        self.packets += 1;
+        self.captured_bytes += pkt.data.len() as u64;
+        let ts = pkt.ts_nanos;
+        self.first_ts = Some(self.first_ts.map_or(ts, |f| f.min(ts)));
+        self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
+    }
+}
+
 /// What the decode stage hands on.
 enum Decode<'a> {
     Ip(PacketMeta<'a>),
@@ -267,77 +290,70 @@ impl Front {
     /// Counts and decodes one frame; its number in the whole run (`seq`) comes with it.
     #[inline(always)]
     fn decode<'a>(&'a mut self, pkt: &RawPacket<'a>) -> (u64, Decode<'a>) {
-        self.seq += 1;
-        (self.seq, self.decode_frame(pkt))
+        let mut counts = Counts::default();
+        counts.count(pkt);
+        self.take_counts(&counts);
+        (self.seq, self.decode_counted(pkt))
     }
 
-    /// Counts one frame and decodes it if it is a plain one (`Decoder::decode_plain`): what
-    /// `decode` does for such a frame, in fewer steps. `None`: the frame is counted in `seq`
-    /// only, and `decode_rest` must take it.
+    /// The frames of a batch that `Counts` counted (the batch's first is the run's frame
+    /// `seq + 1`), and its plain frames, which are decoded already.
+    fn take_counts(&mut self, counts: &Counts) {
+        self.seq += counts.packets;
+        self.stats.packets += counts.packets;
+        self.stats.captured_bytes += counts.captured_bytes;
+        self.stats.ip_packets += counts.plain;
+        for ts in [counts.first_ts, counts.last_ts].into_iter().flatten() {
+            self.first_ts = Some(self.first_ts.map_or(ts, |f| f.min(ts)));
+            self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
+        }
+    }
+
+    /// `decode` for a frame that `Counts` counted already (and `take_counts` took).
     #[inline(always)]
-    fn decode_plain<'a>(&mut self, pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
-        self.seq += 1;
-        let meta = Decoder::decode_plain(pkt)?;
-        self.count(pkt);
-        self.stats.ip_packets += 1;
-        Some(meta)
+    fn decode_counted<'a>(&'a mut self, pkt: &RawPacket<'a>) -> Decode<'a> {
+        let Front { decoder, stats, .. } = self;
+        tally(stats, decoder.decode(pkt))
     }
+}
 
-    /// `decode` for a frame `decode_plain` did not take (its `seq` is counted already).
-    #[inline(never)]
-    fn decode_rest<'a>(&'a mut self, pkt: &RawPacket<'a>) -> Decode<'a> {
-        self.decode_frame(pkt)
-    }
-
-    #[inline(always)]
-    fn count(&mut self, pkt: &RawPacket<'_>) {
-        let stats = &mut self.stats;
-        stats.packets += 1;
-        stats.captured_bytes += pkt.data.len() as u64;
-        let ts = pkt.ts_nanos;
-        self.first_ts = Some(self.first_ts.map_or(ts, |f| f.min(ts)));
-        self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
-    }
-
-    #[inline(always)]
-    fn decode_frame<'a>(&'a mut self, pkt: &RawPacket<'a>) -> Decode<'a> {
-        self.count(pkt);
-        let stats = &mut self.stats;
-        match self.decoder.decode(pkt) {
-            Ok(Decoded::Ip(meta)) => {
-                stats.ip_packets += 1;
-                Decode::Ip(meta)
-            }
-            Ok(Decoded::NonIp {
-                src_mac,
-                ethertype,
-                payload,
-                ..
-            }) => {
-                stats.non_ip_frames += 1;
-                if ethertype == names::ETHERTYPE_ARP {
-                    Decode::Arp { src_mac, payload }
-                } else {
-                    Decode::Done
-                }
-            }
-            Ok(Decoded::FragmentHeld) => {
-                stats.fragments_held += 1;
+/// Counts what a frame decoded to in `stats`, and hands it on.
+#[inline(always)]
+fn tally<'a>(stats: &mut Stats, decoded: Result<Decoded<'a>, DecodeError>) -> Decode<'a> {
+    match decoded {
+        Ok(Decoded::Ip(meta)) => {
+            stats.ip_packets += 1;
+            Decode::Ip(meta)
+        }
+        Ok(Decoded::NonIp {
+            src_mac,
+            ethertype,
+            payload,
+            ..
+        }) => {
+            stats.non_ip_frames += 1;
+            if ethertype == names::ETHERTYPE_ARP {
+                Decode::Arp { src_mac, payload }
+            } else {
                 Decode::Done
             }
-            Err(DecodeError::UnsupportedLinkType(n)) => {
-                *stats.unsupported_link_types.entry(n).or_default() += 1;
-                Decode::Done
+        }
+        Ok(Decoded::FragmentHeld) => {
+            stats.fragments_held += 1;
+            Decode::Done
+        }
+        Err(DecodeError::UnsupportedLinkType(n)) => {
+            *stats.unsupported_link_types.entry(n).or_default() += 1;
+            Decode::Done
+        }
+        Err(DecodeError::Malformed(reason)) => {
+            // The map holds one entry per distinct static reason: no growth per packet.
+            if let Some(count) = stats.malformed.get_mut(reason) {
+                *count += 1;
+            } else {
+                stats.malformed.insert(reason.to_string(), 1);
             }
-            Err(DecodeError::Malformed(reason)) => {
-                // The map holds one entry per distinct static reason: no growth per packet.
-                if let Some(count) = stats.malformed.get_mut(reason) {
-                    *count += 1;
-                } else {
-                    stats.malformed.insert(reason.to_string(), 1);
-                }
-                Decode::Done
-            }
+            Decode::Done
         }
     }
 }

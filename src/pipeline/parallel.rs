@@ -1,14 +1,19 @@
 //! A capture file in batches, over `Options::threads` threads.
 //!
-//! A batch (`capture::batch`: about 1 MiB of a pcap file, read in place) goes through three
-//! lanes, each taking batches in file order: read, decode (frames to compact records), and the
-//! stages — routes, then the flow shards, then the name stage in capture order, which also
-//! answers the DNS lookups the shards made for their new flows, at their place in that order.
-//! With one thread that is done in turn. With more, every thread of a `rayon` pool takes
-//! whichever lane's turn is ready (`Lanes`), and while a batch is in the stages, the others
-//! may take groups of its shards when the shards are the long pole (`Costs`).
+//! A batch (`capture::batch`: about 1 MiB of a pcap file, read in place) is read (a regular
+//! pcap file's chunks at their offsets, any number at once, then indexed in order), decoded
+//! (its plain frames on any thread, several batches at once: `decode_plain_frames`; then, in
+//! order, the frames that need the general decoder and its fragment table: `finish_decode`),
+//! and goes through the stages in file order — routes, then the flow shards, then the name
+//! stage in capture order, which also answers the DNS lookups the shards made for their new
+//! flows, at their place in that order. With one thread that is done in turn. With more,
+//! every thread of a `rayon` pool takes whichever turn is ready (`Lanes`), and while a batch
+//! is in the stages, the others may take groups of its shards when the shards are the long
+//! pole (`Costs`).
 //!
-//! The report does not depend on the thread count, nor on where batches end: the shard of a
+//! The report does not depend on the thread count, nor on where batches end: frames are
+//! numbered and counted in file order, the decoder's state sees its frames in file order, the
+//! shard of a
 //! flow comes from its 5-tuple alone, shards share nothing within a batch, a flow ends on its
 //! own idle gap, all shards look for idle flows at the same moments of capture time
 //! (`SweepClock`), DNS lookups are answered as of their packet, and shard results are merged in
@@ -20,10 +25,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use super::flows::{DnsAccess, Learned, Shard};
 use super::names::Names;
 use super::route::{route, NameWork, Route};
-use super::{Cx, Decode, Front, NoSignals, Pipeline, Rules, SignalSink, SHARDS};
+use super::{Counts, Cx, Decode, Front, NoSignals, Pipeline, Rules, SignalSink, SHARDS};
 use crate::capture::batch::{self, Batch, Fill};
-use crate::capture::file::{CaptureError, FileSource};
-use crate::capture::RawPacket;
+use crate::capture::file::{CaptureError, FileSource, Positional};
+use crate::decode::Decoder;
 use crate::decode::PacketMeta;
 use crate::flow::SweepClock;
 
@@ -40,16 +45,29 @@ struct Span {
     side: bool,
 }
 
+impl Span {
+    const EMPTY: Span = Span {
+        start: 0,
+        len: 0,
+        side: false,
+    };
+}
+
 /// What a decoded packet is. An IP packet's meta has an empty payload: `Record::payload` says
 /// where it is (a batch cannot hold references into itself).
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Ip(PacketMeta<'static>),
-    Arp { src_mac: Option<[u8; 6]> },
+    Arp {
+        src_mac: Option<[u8; 6]>,
+    },
+    /// Nothing for the stages; or, until `finish_decode`, a frame the fast path left to the
+    /// general decoder.
+    Skip,
 }
 
-/// One decoded packet, ready for the stages. Kept small: the decode side writes one per
-/// packet and the stages read it back on another core.
+/// One decoded packet, ready for the stages (one per frame of the batch). Kept small: the
+/// decode side writes one per packet and the stages read it back on another core.
 #[derive(Debug, Clone, Copy)]
 struct Record {
     kind: Kind,
@@ -62,9 +80,17 @@ struct Record {
 #[derive(Default)]
 struct Work {
     batch: Batch,
+    /// The batch's place in the run (batches are numbered as they are read), which puts them
+    /// back in order after decoding on several threads at once.
+    ticket: u64,
     /// The run's packet number (`Front::seq`) before the batch's first packet.
     first_seq: u64,
+    /// One per frame of the batch.
     records: Vec<Record>,
+    /// The frames the decoder's fast path did not take, for `finish_decode`.
+    holes: Vec<u32>,
+    /// The batch's frames, counted while decoding.
+    counts: Counts,
     /// Payloads of reassembled datagrams (they are not in the batch's buffer).
     side: Vec<u8>,
     /// The route of each record, made in the stages lane.
@@ -82,13 +108,6 @@ struct Work {
 }
 
 impl Work {
-    /// Empties the records for a batch whose first packet follows the run's packet `seq`.
-    fn start_records(&mut self, seq: u64) {
-        self.records.clear();
-        self.side.clear();
-        self.first_seq = seq;
-    }
-
     fn payload(&self, span: Span) -> &[u8] {
         let buffer = if span.side {
             self.side.as_slice()
@@ -115,95 +134,127 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
     (offset.checked_add(inner.len())? <= outer.len()).then_some(offset)
 }
 
-/// The decode side: decodes every packet of `work.batch` into `work.records`.
-fn decode(front: &mut Front, work: &mut Work) {
-    work.start_records(front.seq);
+/// The first part of decoding, on any thread and for several batches at once: counts the
+/// batch's frames and decodes its plain ones (`Decoder::decode_plain`, which keeps no state)
+/// into records; the others are left as holes (`Kind::Skip`) for `finish_decode`.
+fn decode_plain_frames(work: &mut Work) {
     let Work {
         batch,
         records,
         side,
+        holes,
+        counts,
         ..
     } = work;
+    records.clear();
+    side.clear();
+    holes.clear();
+    *counts = Counts::default();
     let buffer = batch.bytes();
     for (index, (_, packet)) in batch.packets().enumerate() {
-        let start = offset_in(buffer, packet.data).unwrap_or_default();
-        decode_one(front, records, side, index, start, &packet);
+        counts.count(&packet);
+        let index = index as u32;
+        let plain = Decoder::decode_plain(&packet)
+            .and_then(|meta| Some((meta, offset_in(buffer, meta.payload)?)));
+        let record = match plain {
+            Some((meta, start)) => {
+                counts.plain += 1;
+                Record {
+                    payload: Span {
+                        start: start as u32,
+                        len: meta.payload.len() as u32,
+                        side: false,
+                    },
+                    kind: Kind::Ip(PacketMeta {
+                        payload: &[],
+                        ..meta
+                    }),
+                    index,
+                }
+            }
+            None => {
+                holes.push(index);
+                Record {
+                    payload: Span::EMPTY,
+                    kind: Kind::Skip,
+                    index,
+                }
+            }
+        };
+        records.push(record);
     }
 }
 
-/// Indexes a fetched batch (`batch::index_each`) and decodes each packet as it is found, in
-/// one pass over the frames.
-fn index_and_decode(source: &mut FileSource, front: &mut Front, work: &mut Work) -> Fill {
-    work.start_records(front.seq);
+/// The rest of decoding, batches taken in order: the batch's counts go to the run's, and its
+/// holes through the general decoder (whose fragment table is state), into their records.
+fn finish_decode(front: &mut Front, work: &mut Work) {
     let Work {
         batch,
+        first_seq,
         records,
         side,
+        holes,
+        counts,
         ..
     } = work;
-    batch::index_each(source, batch, |index, start, packet| {
-        decode_one(front, records, side, index, start, packet);
-    })
+    *first_seq = front.seq;
+    front.take_counts(counts);
+    let buffer = batch.bytes();
+    for &hole in holes.iter() {
+        let (Some((_, packet)), Some(record)) =
+            (batch.packet(hole as usize), records.get_mut(hole as usize))
+        else {
+            continue;
+        };
+        let mut span = |payload: &[u8]| match offset_in(buffer, payload) {
+            Some(start) => Span {
+                start: start as u32,
+                len: payload.len() as u32,
+                side: false,
+            },
+            None => {
+                let start = side.len() as u32;
+                side.extend_from_slice(payload);
+                Span {
+                    start,
+                    len: payload.len() as u32,
+                    side: true,
+                }
+            }
+        };
+        match front.decode_counted(&packet) {
+            Decode::Ip(meta) => {
+                record.payload = span(meta.payload);
+                record.kind = Kind::Ip(PacketMeta {
+                    payload: &[],
+                    ..meta
+                });
+            }
+            Decode::Arp { src_mac, payload } => {
+                record.payload = span(payload);
+                record.kind = Kind::Arp { src_mac };
+            }
+            Decode::Done => {}
+        }
+    }
 }
 
-/// Decodes the `index`th packet of a batch, whose bytes start at `start` in the batch's
-/// buffer, into a record (if it is one the stages read).
-#[inline(always)]
-fn decode_one(
-    front: &mut Front,
-    records: &mut Vec<Record>,
-    side: &mut Vec<u8>,
-    index: usize,
-    start: usize,
-    packet: &RawPacket<'_>,
-) {
-    let mut span = |payload: &[u8]| match offset_in(packet.data, payload) {
-        Some(offset) => Span {
-            start: (start + offset) as u32,
-            len: payload.len() as u32,
-            side: false,
-        },
-        None => {
-            let start = side.len() as u32;
-            side.extend_from_slice(payload);
-            Span {
-                start,
-                len: payload.len() as u32,
-                side: true,
-            }
+/// Reads the next batch into `work`: a chunk at its offset when the file reads positionally
+/// (`chunk` counts them), else on from the last batch.
+fn read_next(
+    source: &mut FileSource,
+    positional: Option<&Positional>,
+    chunk: &mut u64,
+    work: &mut Work,
+) -> Fill {
+    match positional {
+        Some(positional) => {
+            batch::fetch(positional, *chunk, &mut work.batch);
+            *chunk += 1;
+            batch::index_each(source, &mut work.batch, |_, _, _| {})
         }
-    };
-    let index = index as u32;
-    // Most frames take the decoder's fast path, here without the general path's enums
-    // (moving a packet's meta through them cost more than decoding it).
-    if let Some(meta) = front.decode_plain(packet) {
-        records.push(Record {
-            payload: span(meta.payload),
-            kind: Kind::Ip(PacketMeta {
-                payload: &[],
-                ..meta
-            }),
-            index,
-        });
-        return;
+        None => batch::fill(source, &mut work.batch),
     }
-    let record = match front.decode_rest(packet) {
-        Decode::Ip(meta) => Record {
-            payload: span(meta.payload),
-            kind: Kind::Ip(PacketMeta {
-                payload: &[],
-                ..meta
-            }),
-            index,
-        },
-        Decode::Arp { src_mac, payload } => Record {
-            payload: span(payload),
-            kind: Kind::Arp { src_mac },
-            index,
-        },
-        Decode::Done => return,
-    };
-    records.push(record);
 }
 
 /// Something the name stage does in a batch run, besides reading its own packets: answer a
@@ -295,7 +346,7 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work, lists: bool) {
         // A route depends on transport and ports only, not on the payload.
         let route = match &record.kind {
             Kind::Ip(meta) => route(meta),
-            Kind::Arp { .. } => Route::NONE,
+            Kind::Arp { .. } | Kind::Skip => Route::NONE,
         };
         if route.names != NameWork::Nothing || matches!(record.kind, Kind::Arp { .. }) {
             work.named.push(routes.len() as u32);
@@ -431,7 +482,7 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
                 names.packet(route.names, &meta, &mut cx);
             }
             Kind::Arp { src_mac } => names.arp(*src_mac, payload, &mut cx),
-            Kind::Ip(_) => {}
+            Kind::Ip(_) | Kind::Skip => {}
         }
     }
     for (_, _, event) in pending {
@@ -475,23 +526,13 @@ pub(super) fn run_file<S: SignalSink>(
         // One thread: each batch is read, decoded and staged in turn.
         let groups = Groups::new(shards, 1);
         let mut work = Work::default();
-        // A regular pcap file: chunk by chunk at their offsets, each decoded as it is indexed
-        // (as with more threads); anything else through `batch::fill`.
+        // A regular pcap file chunk by chunk at their offsets, anything else read on.
         let positional = source.positional();
         let mut chunk = 0;
         loop {
-            let filled = match &positional {
-                Some(positional) => {
-                    batch::fetch(positional, chunk, &mut work.batch);
-                    chunk += 1;
-                    index_and_decode(source, front, &mut work)
-                }
-                None => {
-                    let filled = batch::fill(source, &mut work.batch);
-                    decode(front, &mut work);
-                    filled
-                }
-            };
+            let filled = read_next(source, positional.as_ref(), &mut chunk, &mut work);
+            decode_plain_frames(&mut work);
+            finish_decode(front, &mut work);
             stages(&mut stage, &groups, &mut work);
             if let Fill::End(result) = filled {
                 return result;

@@ -6,21 +6,25 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use super::{
-    all_shards, begin_stages, decode, end_stages, index_and_decode, lock, shard_group, Groups,
-    Stages, Work,
+    all_shards, begin_stages, decode_plain_frames, end_stages, finish_decode, lock, shard_group,
+    Groups, Stages, Work,
 };
 use crate::capture::batch::{self, Fill};
 use crate::capture::file::{CaptureError, FileSource, Positional};
 use crate::pipeline::{Front, Rules};
 
-/// The lanes of a batch run. Three lanes take batches in file order, one at a time, on
-/// whichever thread is free: read (fill a batch from the file), decode, then the stages; and
-/// while a batch is in the stages, the other threads help with its shards (`Task::Shards`).
-/// A free thread takes the latest work first (shards, stages, decode, then read), which drains
-/// batches before reading more and keeps every thread busy: the lanes are not equal (on an
-/// office capture the stages take about as long as reading and decoding together, on a
-/// capture of many short flows far longer), and no fixed split of them over the threads would
-/// be even.
+/// The lanes of a batch run, on whichever thread is free. Reading: a regular pcap file's
+/// chunks are fetched at their offsets by any number of threads at once (`Task::Fetch`), then
+/// indexed in file order (`Task::Index`), and the thread that indexed a chunk decodes its
+/// plain frames while the next chunk is indexed; any other input is read on, one batch at a
+/// time (`Task::Read`), and its batches decoded by any number of threads at once
+/// (`Task::Decode`). Then, batches taken in file order: the rest of decoding (`Task::Finish`:
+/// the frames the fast path left, and the counters), and the stages (`Task::Stages`), while the
+/// other threads help with its shards (`Task::Shards`). A free thread takes the latest work
+/// first (shards, stages, finish, decode, index, then fetch or read), which drains batches
+/// before reading more and keeps every thread busy: the lanes are not equal (on an office
+/// capture the stages take about as long as reading and decoding together, on a capture of
+/// many short flows far longer), and no fixed split of them over the threads would be even.
 pub(super) struct Lanes<'s, 'p, 'c> {
     source: Mutex<&'s mut FileSource>,
     /// For a pcap file that is a regular file: chunks are read at their offsets, by any
@@ -45,12 +49,15 @@ pub(super) struct Lanes<'s, 'p, 'c> {
     costs: Mutex<Costs>,
 }
 
-/// Moving averages of what one batch costs, in nanoseconds: reading (or fetching), decoding
-/// (with indexing, for a fetched chunk), the shards, and the rest of the stages.
+/// Moving averages of what one batch costs, in nanoseconds: reading (or fetching), indexing
+/// a fetched chunk, decoding its plain frames and finishing its decoding, the shards, and the
+/// rest of the stages.
 #[derive(Default)]
 struct Costs {
     read: u64,
+    index: u64,
     decode: u64,
+    finish: u64,
     shards: u64,
     stages: u64,
 }
@@ -70,7 +77,7 @@ impl Costs {
     /// took a group would only move shard tables from cache to cache (a flow table stays warm
     /// on the thread that runs the stages).
     fn share_shards(&self, threads: usize) -> bool {
-        let others = self.read + self.decode + self.stages;
+        let others = self.read + self.index + self.decode + self.finish + self.stages;
         self.shards.saturating_mul(threads.saturating_sub(1) as u64) > others
     }
 }
@@ -90,11 +97,19 @@ struct Queues {
     fetching: usize,
     last_chunk: Option<u64>,
     indexing: bool,
-    /// Read (or indexed), waiting to be decoded; decoded, waiting for the stages.
+    /// Read (or indexed), in order and numbered (`Work::ticket`), waiting to be decoded; the
+    /// next number.
     read: VecDeque<Work>,
+    next_ticket: u64,
+    /// Plain frames decoded (several batches at once), waiting in any order to be finished
+    /// in order; the next to finish.
+    plain: Vec<Work>,
+    next_finish: u64,
+    /// Decoded, in order, waiting for the stages.
     decoded: VecDeque<Work>,
     reading: bool,
-    decoding: bool,
+    decoding: usize,
+    finishing: bool,
     staging: bool,
     /// Groups of shards of the batch in the stages that nobody has taken yet, and how many
     /// are not done.
@@ -107,6 +122,13 @@ struct Queues {
 }
 
 impl Queues {
+    /// A batch read (or indexed), in order, to be decoded.
+    fn push_read(&mut self, mut work: Work) {
+        work.ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.read.push_back(work);
+    }
+
     /// An emptied batch, or a new one.
     fn take_free(&mut self) -> Work {
         self.free.pop().unwrap_or_else(|| {
@@ -122,6 +144,7 @@ enum Task {
     Fetch(u64, Work),
     Index(Work),
     Decode(Work),
+    Finish(Work),
     Stages(Work),
     Shards(usize, Arc<Work>),
 }
@@ -172,7 +195,7 @@ impl Lanes<'_, '_, '_> {
                     let filled = batch::fill(&mut lock(&self.source), &mut work.batch);
                     Costs::note(&mut lock(&self.costs).read, started.elapsed());
                     let mut queues = lock(&self.queues);
-                    queues.read.push_back(work);
+                    queues.push_read(work);
                     queues.reading = false;
                     if let Fill::End(result) = filled {
                         queues.result = Some(result);
@@ -198,33 +221,50 @@ impl Lanes<'_, '_, '_> {
                     }
                 }
                 Task::Index(mut work) => {
-                    // Indexing and decoding in one pass: each frame is decoded as soon as the
-                    // index finds it, while its first bytes are in cache.
                     let started = Instant::now();
-                    let filled = index_and_decode(
-                        &mut lock(&self.source),
-                        &mut lock(&self.front),
-                        &mut work,
-                    );
+                    let filled =
+                        batch::index_each(&mut lock(&self.source), &mut work.batch, |_, _, _| {});
+                    Costs::note(&mut lock(&self.costs).index, started.elapsed());
+                    {
+                        let mut queues = lock(&self.queues);
+                        work.ticket = queues.next_ticket;
+                        queues.next_ticket += 1;
+                        queues.indexing = false;
+                        queues.next_index += 1;
+                        if let Fill::End(result) = filled {
+                            queues.result = Some(result);
+                            // Chunks fetched past the end are not read.
+                            let past: Vec<Work> =
+                                queues.fetched.drain(..).map(|(_, w)| w).collect();
+                            queues.free.extend(past);
+                        }
+                        queues.decoding += 1;
+                    }
+                    // The next chunk can be indexed meanwhile.
+                    self.wake.notify_all();
+                    let started = Instant::now();
+                    decode_plain_frames(&mut work);
                     Costs::note(&mut lock(&self.costs).decode, started.elapsed());
                     let mut queues = lock(&self.queues);
-                    queues.decoded.push_back(work);
-                    queues.indexing = false;
-                    queues.next_index += 1;
-                    if let Fill::End(result) = filled {
-                        queues.result = Some(result);
-                        // Chunks fetched past the end are not read.
-                        let past: Vec<Work> = queues.fetched.drain(..).map(|(_, w)| w).collect();
-                        queues.free.extend(past);
-                    }
+                    queues.plain.push(work);
+                    queues.decoding -= 1;
                 }
                 Task::Decode(mut work) => {
                     let started = Instant::now();
-                    decode(&mut lock(&self.front), &mut work);
+                    decode_plain_frames(&mut work);
                     Costs::note(&mut lock(&self.costs).decode, started.elapsed());
                     let mut queues = lock(&self.queues);
+                    queues.plain.push(work);
+                    queues.decoding -= 1;
+                }
+                Task::Finish(mut work) => {
+                    let started = Instant::now();
+                    finish_decode(&mut lock(&self.front), &mut work);
+                    Costs::note(&mut lock(&self.costs).finish, started.elapsed());
+                    let mut queues = lock(&self.queues);
                     queues.decoded.push_back(work);
-                    queues.decoding = false;
+                    queues.finishing = false;
+                    queues.next_finish += 1;
                 }
                 Task::Stages(work) => {
                     let work = self.stages(work);
@@ -325,11 +365,16 @@ impl Lanes<'_, '_, '_> {
                     return Some(Task::Stages(work));
                 }
             }
-            if !q.decoding {
-                if let Some(work) = q.read.pop_front() {
-                    q.decoding = true;
-                    return Some(Task::Decode(work));
+            if !q.finishing {
+                if let Some(at) = q.plain.iter().position(|w| w.ticket == q.next_finish) {
+                    let work = q.plain.swap_remove(at);
+                    q.finishing = true;
+                    return Some(Task::Finish(work));
                 }
+            }
+            if let Some(work) = q.read.pop_front() {
+                q.decoding += 1;
+                return Some(Task::Decode(work));
             }
             if self.positional.is_some() && !q.indexing {
                 if let Some(at) = q.fetched.iter().position(|(c, _)| *c == q.next_index) {
@@ -351,8 +396,14 @@ impl Lanes<'_, '_, '_> {
                 q.reading = true;
                 return Some(Task::Read(work));
             }
-            let busy = q.reading || q.decoding || q.staging || q.indexing || q.fetching > 0;
-            if q.result.is_some() && !busy && q.read.is_empty() && q.decoded.is_empty() {
+            let busy = q.reading
+                || q.indexing
+                || q.fetching > 0
+                || q.decoding > 0
+                || q.finishing
+                || q.staging;
+            let queued = !q.read.is_empty() || !q.plain.is_empty() || !q.decoded.is_empty();
+            if q.result.is_some() && !busy && !queued {
                 return None;
             }
             queues = self
