@@ -5,7 +5,7 @@
 //!
 //! Three ways to fill one: `fill` reads on from where the last batch ended (any input);
 //! `fetch` reads chunk number k of a regular pcap file at its offset (`pread`), so several
-//! threads can read at once, and `index_each` then walks the chunks' records in order; and
+//! threads can read at once, and `index` then walks the chunks' records in order; and
 //! `for_each_packet` fills batches on a second thread and hands the packets over one by one.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -195,7 +195,7 @@ pub fn fill(source: &mut FileSource, batch: &mut Batch) -> Fill {
 /// packets point into it.
 fn fill_in_place(source: &mut FileSource, batch: &mut Batch) -> Fill {
     let Batch { data, packets, .. } = batch;
-    let result = source.read_chunk(data, |info, start, frame, _| {
+    let result = source.read_chunk(data, |info, start, frame| {
         push_record(packets, info, start, frame);
     });
     chunk_fill(result)
@@ -211,14 +211,8 @@ pub fn fetch(positional: &Positional, chunk: u64, batch: &mut Batch) {
 }
 
 /// The packets of a fetched batch (`fetch`), batches taken in chunk order: what `fill` gives
-/// for the same part of the file. Calls `each(index, start, packet)` for each packet as it is
-/// found (its index in the batch, where its bytes start in `Batch::bytes`), so a pass over the
-/// packets can read them while their first bytes are still in cache.
-pub fn index_each(
-    source: &mut FileSource,
-    batch: &mut Batch,
-    mut each: impl FnMut(usize, usize, &RawPacket<'_>),
-) -> Fill {
+/// for the same part of the file.
+pub fn index(source: &mut FileSource, batch: &mut Batch) -> Fill {
     let Batch {
         data,
         packets,
@@ -226,14 +220,7 @@ pub fn index_each(
         ..
     } = batch;
     let fetched = fetched.take().unwrap_or(Ok(0));
-    let result = source.index_chunk(data, HEAD, fetched, |info, start, frame, bytes| {
-        let packet = RawPacket {
-            ts_nanos: info.ts_nanos,
-            link_type: info.link_type,
-            orig_len: info.orig_len,
-            data: bytes,
-        };
-        each(packets.len(), start, &packet);
+    let result = source.index_chunk(data, HEAD, fetched, |info, start, frame| {
         push_record(packets, info, start, frame);
     });
     chunk_fill(result)
@@ -313,7 +300,7 @@ mod tests {
             fetch(&positional, 2 * pair + 1, &mut batches[1]);
             fetch(&positional, 2 * pair, &mut batches[0]);
             for batch in &mut batches {
-                let filled = index_each(&mut source, batch, |_, _, _| {});
+                let filled = index(&mut source, batch);
                 for (frame, p) in batch.packets() {
                     seen.push((frame, p.ts_nanos, p.link_type, p.orig_len, p.data.to_vec()));
                 }

@@ -297,7 +297,7 @@ impl FileSource {
     pub(super) fn read_chunk(
         &mut self,
         chunk: &mut [u8],
-        mut each: impl FnMut(&PacketInfo, usize, u64, &[u8]),
+        mut each: impl FnMut(&PacketInfo, usize, u64),
     ) -> Result<ChunkEnd, CaptureError> {
         if self.finished || chunk.len() < MIN_CHUNK {
             return Ok(ChunkEnd::End);
@@ -389,7 +389,7 @@ impl FileSource {
         data: &mut [u8],
         head: usize,
         fetched: io::Result<usize>,
-        mut each: impl FnMut(&PacketInfo, usize, u64, &[u8]),
+        mut each: impl FnMut(&PacketInfo, usize, u64),
     ) -> Result<ChunkEnd, CaptureError> {
         let FormatReader::Pcap(reader) = &self.reader else {
             return Ok(ChunkEnd::End);
@@ -473,8 +473,8 @@ impl fmt::Debug for FileSource {
 }
 
 /// Reads the first (up to) 4 bytes; zero bytes is its own error.
-/// Walks the whole pcap records in `chunk[pos..filled]`, calling `each(info, start, frame,
-/// bytes)` for each (its bytes are `chunk[start..start + caplen]`, `packets` counts it). Returns where
+/// Walks the whole pcap records in `chunk[pos..filled]`, calling `each(info, start, frame)`
+/// for each (its bytes are `chunk[start..start + caplen]`, `packets` counts it). Returns where
 /// the first record that is not whole starts, and the bytes that record needs in all (its
 /// header, or its header and bytes once the header is there).
 fn walk(
@@ -483,7 +483,7 @@ fn walk(
     chunk: &[u8],
     mut pos: usize,
     filled: usize,
-    each: &mut impl FnMut(&PacketInfo, usize, u64, &[u8]),
+    each: &mut impl FnMut(&PacketInfo, usize, u64),
 ) -> Result<(usize, usize), ReadError> {
     let header_len = reader.header_len();
     loop {
@@ -494,9 +494,7 @@ fn walk(
             need += info.caplen;
             if have >= need {
                 *packets += 1;
-                let start = pos + header_len;
-                let bytes = chunk.get(start..pos + need).unwrap_or_default();
-                each(&info, start, *packets, bytes);
+                each(&info, pos + header_len, *packets);
                 pos += need;
                 continue;
             }

@@ -251,7 +251,7 @@ fn read_next(
         Some(positional) => {
             batch::fetch(positional, *chunk, &mut work.batch);
             *chunk += 1;
-            batch::index_each(source, &mut work.batch, |_, _, _| {})
+            batch::index(source, &mut work.batch)
         }
         None => batch::fill(source, &mut work.batch),
     }

@@ -222,8 +222,7 @@ impl Lanes<'_, '_, '_> {
                 }
                 Task::Index(mut work) => {
                     let started = Instant::now();
-                    let filled =
-                        batch::index_each(&mut lock(&self.source), &mut work.batch, |_, _, _| {});
+                    let filled = batch::index(&mut lock(&self.source), &mut work.batch);
                     Costs::note(&mut lock(&self.costs).index, started.elapsed());
                     {
                         let mut queues = lock(&self.queues);
@@ -242,21 +241,9 @@ impl Lanes<'_, '_, '_> {
                     }
                     // The next chunk can be indexed meanwhile.
                     self.wake.notify_all();
-                    let started = Instant::now();
-                    decode_plain_frames(&mut work);
-                    Costs::note(&mut lock(&self.costs).decode, started.elapsed());
-                    let mut queues = lock(&self.queues);
-                    queues.plain.push(work);
-                    queues.decoding -= 1;
+                    self.decode(work);
                 }
-                Task::Decode(mut work) => {
-                    let started = Instant::now();
-                    decode_plain_frames(&mut work);
-                    Costs::note(&mut lock(&self.costs).decode, started.elapsed());
-                    let mut queues = lock(&self.queues);
-                    queues.plain.push(work);
-                    queues.decoding -= 1;
-                }
+                Task::Decode(work) => self.decode(work),
                 Task::Finish(mut work) => {
                     let started = Instant::now();
                     finish_decode(&mut lock(&self.front), &mut work);
@@ -280,6 +267,17 @@ impl Lanes<'_, '_, '_> {
             }
             self.wake.notify_all();
         }
+    }
+
+    /// Decodes a batch's plain frames (counted in `decoding` when it was taken), for
+    /// `Task::Finish`.
+    fn decode(&self, mut work: Work) {
+        let started = Instant::now();
+        decode_plain_frames(&mut work);
+        Costs::note(&mut lock(&self.costs).decode, started.elapsed());
+        let mut queues = lock(&self.queues);
+        queues.plain.push(work);
+        queues.decoding -= 1;
     }
 
     /// A batch through the stages: routes, then its shards in groups (this thread takes the
