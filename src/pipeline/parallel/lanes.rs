@@ -19,7 +19,8 @@ use crate::pipeline::{Front, Rules};
 /// plain frames while the next chunk is indexed; any other input is read on, one batch at a
 /// time (`Task::Read`), and its batches decoded by any number of threads at once
 /// (`Task::Decode`). Then, batches taken in file order: the rest of decoding (`Task::Finish`:
-/// the frames the fast path left, and the counters), and the stages (`Task::Stages`), while the
+/// the frames the fast path left, and the counters; a batch the fast path took whole is
+/// finished by whichever thread looks for work next, without a turn), and the stages (`Task::Stages`), while the
 /// other threads help with its shards (`Task::Shards`). A free thread takes the latest work
 /// first (shards, stages, finish, decode, index, then fetch or read), which drains batches
 /// before reading more and keeps every thread busy: the lanes are not equal (on an office
@@ -356,6 +357,18 @@ impl Lanes<'_, '_, '_> {
             }
             if let Some((group, work)) = q.shard_groups.pop() {
                 return Some(Task::Shards(group, work));
+            }
+            // A batch whose frames all took the fast path needs no turn of its own to finish
+            // decoding (only its counters, in order): it is finished here.
+            while let Some(at) = q
+                .plain
+                .iter()
+                .position(|w| w.ticket == q.next_finish && w.holes.is_empty())
+            {
+                let mut work = q.plain.swap_remove(at);
+                finish_decode(&mut lock(&self.front), &mut work);
+                q.next_finish += 1;
+                q.decoded.push_back(work);
             }
             if !q.staging {
                 if let Some(work) = q.decoded.pop_front() {
