@@ -299,7 +299,7 @@ impl FileSource {
         chunk: &mut [u8],
         mut each: impl FnMut(&PacketInfo, usize, u64),
     ) -> Result<ChunkEnd, CaptureError> {
-        if self.finished || chunk.len() < MIN_CHUNK {
+        if self.finished || chunk.len() < MIN_CHUNK || !self.reads_in_place() {
             return Ok(ChunkEnd::End);
         }
         self.carry_read_ahead();

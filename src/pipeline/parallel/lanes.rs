@@ -20,9 +20,9 @@ use crate::pipeline::{Front, Rules};
 /// time (`Task::Read`), and its batches decoded by any number of threads at once
 /// (`Task::Decode`). Then, batches taken in file order: the rest of decoding (`Task::Finish`:
 /// the frames the fast path left, and the counters; a batch the fast path took whole is
-/// finished by whichever thread looks for work next, without a turn), and the stages (`Task::Stages`), while the
-/// other threads help with its shards (`Task::Shards`). A free thread takes the latest work
-/// first (shards, stages, finish, decode, index, then fetch or read), which drains batches
+/// finished by whichever thread looks for work next, without a turn), and the stages
+/// (`Task::Stages`), while the other threads help with its shards (`Task::Shards`). A free
+/// thread takes the latest work first (shards, stages, finish, decode, index, then fetch or read), which drains batches
 /// before reading more and keeps every thread busy: the lanes are not equal (on an office
 /// capture the stages take about as long as reading and decoding together, on a capture of
 /// many short flows far longer), and no fixed split of them over the threads would be even.
@@ -123,11 +123,10 @@ struct Queues {
 }
 
 impl Queues {
-    /// A batch read (or indexed), in order, to be decoded.
-    fn push_read(&mut self, mut work: Work) {
-        work.ticket = self.next_ticket;
+    /// The number of the next batch read or indexed (they are numbered in file order).
+    fn ticket(&mut self) -> u64 {
         self.next_ticket += 1;
-        self.read.push_back(work);
+        self.next_ticket - 1
     }
 
     /// An emptied batch, or a new one.
@@ -196,7 +195,8 @@ impl Lanes<'_, '_, '_> {
                     let filled = batch::fill(&mut lock(&self.source), &mut work.batch);
                     Costs::note(&mut lock(&self.costs).read, started.elapsed());
                     let mut queues = lock(&self.queues);
-                    queues.push_read(work);
+                    work.ticket = queues.ticket();
+                    queues.read.push_back(work);
                     queues.reading = false;
                     if let Fill::End(result) = filled {
                         queues.result = Some(result);
@@ -227,8 +227,7 @@ impl Lanes<'_, '_, '_> {
                     Costs::note(&mut lock(&self.costs).index, started.elapsed());
                     {
                         let mut queues = lock(&self.queues);
-                        work.ticket = queues.next_ticket;
-                        queues.next_ticket += 1;
+                        work.ticket = queues.ticket();
                         queues.indexing = false;
                         queues.next_index += 1;
                         if let Fill::End(result) = filled {
