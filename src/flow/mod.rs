@@ -383,7 +383,6 @@ pub struct FlowTable {
     max_flows: usize,
     /// Flows folded early because the table was full.
     pub evicted_by_cap: u64,
-    pub created: u64,
 }
 
 impl FlowTable {
@@ -392,7 +391,6 @@ impl FlowTable {
             flows: HashMap::default(),
             max_flows: max_flows.max(1),
             evicted_by_cap: 0,
-            created: 0,
         }
     }
 
@@ -433,9 +431,6 @@ impl FlowTable {
             }
             Entry::Vacant(entry) => (entry.insert(Flow::first(key.protocol, meta)), true),
         };
-        if created {
-            self.created += 1;
-        }
         let up = flow.client.ip() == meta.src_ip && flow.client.port() == meta.src_port;
         let direction = if up { Direction::Up } else { Direction::Down };
         let bytes = u64::from(meta.ip_len);
@@ -520,7 +515,6 @@ impl FlowTable {
             flow.first_ts = u64::MAX;
         }
         self.evicted_by_cap = 0;
-        self.created = 0;
     }
 
     /// Hands out every remaining flow (end of input), oldest first so the result is stable.

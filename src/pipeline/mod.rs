@@ -268,10 +268,15 @@ impl Counts {
     fn count(&mut self, pkt: &RawPacket<'_>) {
         self.packets += 1;
         self.captured_bytes += pkt.data.len() as u64;
-        let ts = pkt.ts_nanos;
-        self.first_ts = Some(self.first_ts.map_or(ts, |f| f.min(ts)));
-        self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
+        widen(&mut self.first_ts, &mut self.last_ts, pkt.ts_nanos);
     }
+}
+
+/// Widens the capture-time range `first..=last` to hold `ts`.
+#[inline(always)]
+fn widen(first: &mut Option<u64>, last: &mut Option<u64>, ts: u64) {
+    *first = Some(first.map_or(ts, |f| f.min(ts)));
+    *last = Some(last.map_or(ts, |l| l.max(ts)));
 }
 
 /// What the decode stage hands on.
@@ -304,8 +309,7 @@ impl Front {
         self.stats.captured_bytes += counts.captured_bytes;
         self.stats.ip_packets += counts.plain;
         for ts in [counts.first_ts, counts.last_ts].into_iter().flatten() {
-            self.first_ts = Some(self.first_ts.map_or(ts, |f| f.min(ts)));
-            self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
+            widen(&mut self.first_ts, &mut self.last_ts, ts);
         }
     }
 
@@ -479,17 +483,10 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
     /// connection or a name learned in one period still counts in the next.
     pub fn cut(&mut self) -> Outcome {
         let rules = self.rules;
-        let mut aggregates = Aggregates::default();
         let mut stats = std::mem::take(&mut self.front.stats);
         stats.add(&std::mem::take(&mut self.names.stats));
-        for shard in &mut self.shards {
-            let (agg, shard_stats) = shard.cut(rules);
-            aggregates.merge(agg);
-            stats.add(&shard_stats);
-        }
-        stats.flows = aggregates.flows;
-        stats.named_flows = aggregates.named_flows;
-        stats.ai_flows = aggregates.ai_flows;
+        let shards = self.shards.iter_mut().map(|shard| shard.cut(rules));
+        let (aggregates, stats) = gather(stats, shards);
         Outcome {
             aggregates,
             devices: self.names.devices.clone(),
@@ -502,17 +499,10 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
     /// Folds every open flow and hands the result over.
     pub fn finish(self) -> (Outcome, S) {
         let rules = self.rules;
-        let mut aggregates = Aggregates::default();
         let mut stats = self.front.stats;
         stats.add(&self.names.stats);
-        for shard in self.shards {
-            let (agg, shard_stats) = shard.finish(rules);
-            aggregates.merge(agg);
-            stats.add(&shard_stats);
-        }
-        stats.flows = aggregates.flows;
-        stats.named_flows = aggregates.named_flows;
-        stats.ai_flows = aggregates.ai_flows;
+        let shards = self.shards.into_iter().map(|shard| shard.finish(rules));
+        let (aggregates, stats) = gather(stats, shards);
         let outcome = Outcome {
             aggregates,
             devices: self.names.devices,
@@ -522,6 +512,23 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
         };
         (outcome, self.sink)
     }
+}
+
+/// The shards' aggregates merged in shard order, and their counters added to `stats`, with the
+/// flow totals the aggregates hold.
+fn gather(
+    mut stats: Stats,
+    shards: impl Iterator<Item = (Aggregates, Stats)>,
+) -> (Aggregates, Stats) {
+    let mut aggregates = Aggregates::default();
+    for (agg, shard_stats) in shards {
+        aggregates.merge(agg);
+        stats.add(&shard_stats);
+    }
+    stats.flows = aggregates.flows;
+    stats.named_flows = aggregates.named_flows;
+    stats.ai_flows = aggregates.ai_flows;
+    (aggregates, stats)
 }
 
 fn signal<S: SignalSink>(

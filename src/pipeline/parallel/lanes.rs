@@ -129,6 +129,16 @@ impl Queues {
         self.next_ticket - 1
     }
 
+    /// Notes how the file ended, if the last read or index says it did. Chunks fetched past
+    /// the end are not read.
+    fn ended(&mut self, filled: Fill) {
+        if let Fill::End(result) = filled {
+            self.result = Some(result);
+            let past: Vec<Work> = self.fetched.drain(..).map(|(_, w)| w).collect();
+            self.free.extend(past);
+        }
+    }
+
     /// An emptied batch, or a new one.
     fn take_free(&mut self) -> Work {
         self.free.pop().unwrap_or_else(|| {
@@ -198,9 +208,7 @@ impl Lanes<'_, '_, '_> {
                     work.ticket = queues.ticket();
                     queues.read.push_back(work);
                     queues.reading = false;
-                    if let Fill::End(result) = filled {
-                        queues.result = Some(result);
-                    }
+                    queues.ended(filled);
                 }
                 Task::Fetch(chunk, mut work) => {
                     let started = Instant::now();
@@ -230,13 +238,7 @@ impl Lanes<'_, '_, '_> {
                         work.ticket = queues.ticket();
                         queues.indexing = false;
                         queues.next_index += 1;
-                        if let Fill::End(result) = filled {
-                            queues.result = Some(result);
-                            // Chunks fetched past the end are not read.
-                            let past: Vec<Work> =
-                                queues.fetched.drain(..).map(|(_, w)| w).collect();
-                            queues.free.extend(past);
-                        }
+                        queues.ended(filled);
                         queues.decoding += 1;
                     }
                     // The next chunk can be indexed meanwhile.
