@@ -225,26 +225,16 @@ impl Lanes<'_, '_, '_> {
                     if queues.result.is_some() {
                         // Past the file's end: nothing to index.
                         queues.free.push(work);
+                    } else if chunk == queues.next_index && !queues.indexing {
+                        // Indexed and decoded here, while the chunk is in this core's cache.
+                        queues.indexing = true;
+                        drop(queues);
+                        self.index(work);
                     } else {
                         queues.fetched.push((chunk, work));
                     }
                 }
-                Task::Index(mut work) => {
-                    let started = Instant::now();
-                    let filled = batch::index(&mut lock(&self.source), &mut work.batch);
-                    Costs::note(&mut lock(&self.costs).index, started.elapsed());
-                    {
-                        let mut queues = lock(&self.queues);
-                        work.ticket = queues.ticket();
-                        queues.indexing = false;
-                        queues.next_index += 1;
-                        queues.ended(filled);
-                        queues.decoding += 1;
-                    }
-                    // The next chunk can be indexed meanwhile.
-                    self.wake.notify_all();
-                    self.decode(work);
-                }
+                Task::Index(work) => self.index(work),
                 Task::Decode(work) => self.decode(work),
                 Task::Finish(mut work) => {
                     let started = Instant::now();
@@ -269,6 +259,25 @@ impl Lanes<'_, '_, '_> {
             }
             self.wake.notify_all();
         }
+    }
+
+    /// Indexes the next chunk in file order (`indexing` was set when it was taken), then
+    /// decodes its plain frames while the next chunk is indexed.
+    fn index(&self, mut work: Work) {
+        let started = Instant::now();
+        let filled = batch::index(&mut lock(&self.source), &mut work.batch);
+        Costs::note(&mut lock(&self.costs).index, started.elapsed());
+        {
+            let mut queues = lock(&self.queues);
+            work.ticket = queues.ticket();
+            queues.indexing = false;
+            queues.next_index += 1;
+            queues.ended(filled);
+            queues.decoding += 1;
+        }
+        // The next chunk can be indexed meanwhile.
+        self.wake.notify_all();
+        self.decode(work);
     }
 
     /// Decodes a batch's plain frames (counted in `decoding` when it was taken), for
