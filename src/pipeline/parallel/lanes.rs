@@ -15,8 +15,9 @@ use crate::pipeline::{Front, Rules};
 
 /// The lanes of a batch run, on whichever thread is free. Reading: a regular pcap file's
 /// chunks are fetched at their offsets by any number of threads at once (`Task::Fetch`), then
-/// indexed in file order (`Task::Index`), and the thread that indexed a chunk decodes its
-/// plain frames while the next chunk is indexed; any other input is read on, one batch at a
+/// indexed in file order (by the thread that fetched the chunk when it is next, at once, else
+/// as `Task::Index`), and the thread that indexed a chunk decodes its plain frames while the
+/// next chunk is indexed; any other input is read on, one batch at a
 /// time (`Task::Read`), and its batches decoded by any number of threads at once
 /// (`Task::Decode`). Then, batches taken in file order: the rest of decoding (`Task::Finish`:
 /// the frames the fast path left, and the counters; a batch the fast path took whole is
