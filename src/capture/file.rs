@@ -472,7 +472,6 @@ impl fmt::Debug for FileSource {
     }
 }
 
-/// Reads the first (up to) 4 bytes; zero bytes is its own error.
 /// Walks the whole pcap records in `chunk[pos..filled]`, calling `each(info, start, frame)`
 /// for each (its bytes are `chunk[start..start + caplen]`, `packets` counts it). Returns where
 /// the first record that is not whole starts, and the bytes that record needs in all (its
@@ -503,6 +502,7 @@ fn walk(
     }
 }
 
+/// Reads the first (up to) 4 bytes; zero bytes is its own error.
 fn read_magic(
     name: &str,
     input: &mut impl Read,
