@@ -28,12 +28,12 @@ const HEAD: usize = CARRY_MAX;
 /// Batches in flight between the reader and the consumer.
 const IN_FLIGHT: usize = 4;
 
-/// Packets read from a capture, in order: one buffer of frame bytes (a pcap file's records
-/// read in place, or frames copied in one by one), plus each packet's frame number, time,
-/// link type, lengths and place in the buffer. Reused from batch to batch.
 /// A packet of a batch: (frame number, ts_nanos, link_type, orig_len, start, end).
 type PacketRow = (u64, u64, u32, u32, usize, usize);
 
+/// Packets read from a capture, in order: one buffer of frame bytes (a pcap file's records
+/// read in place, or frames copied in one by one), plus each packet's frame number, time,
+/// link type, lengths and place in the buffer. Reused from batch to batch.
 pub struct Batch {
     /// `HEAD + CHUNK` bytes, allocated and zeroed once, so the file reader writes each frame
     /// (or a pcap file's records) straight into it; `used` bytes hold frames. A fetched chunk
