@@ -162,7 +162,7 @@ impl Catalogue {
     /// The same check for the files compiled into the binary (`shadowai rules check` without
     /// a directory).
     pub fn check_embedded() -> Result<CheckSummary, RuleError> {
-        let catalogue = Catalogue::embedded()?;
+        let catalogue = Catalogue::embedded_from_yaml()?;
         Ok(catalogue.summary(embedded_files().len()))
     }
 

@@ -103,7 +103,7 @@ mod explain;
 mod validate;
 
 pub use explain::{CheckSummary, HostExplanation, HostVerdict, IpExplanation, IpVerdict};
-use validate::{Builder, RawFile};
+use validate::{Builder, Compiled, RawFile};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
@@ -112,6 +112,45 @@ mod embedded {
 /// The rule files compiled into the binary, as (file name, contents), sorted by file name.
 pub fn embedded_files() -> &'static [(&'static str, &'static str)] {
     embedded::EMBEDDED_RULES
+}
+
+/// A rule file to load: its name in messages, its YAML, and for an embedded file the compiled
+/// form build.rs made of it (read instead of the YAML when it loads; see build.rs).
+struct Source<'a> {
+    display: String,
+    yaml: Cow<'a, str>,
+    compiled: Option<&'static str>,
+}
+
+impl Source<'_> {
+    /// The embedded files, in file-name order.
+    fn embedded() -> impl Iterator<Item = (&'static str, Source<'static>)> {
+        let compiled = embedded::EMBEDDED_COMPILED.iter().copied();
+        embedded_files()
+            .iter()
+            .zip(compiled.chain(std::iter::repeat(None)))
+            .map(|(&(name, text), compiled)| {
+                let source = Source {
+                    display: embedded_display_name(name),
+                    yaml: Cow::Borrowed(text),
+                    compiled,
+                };
+                (name, source)
+            })
+    }
+
+    /// The compiled form when there is one, `compiled` is set and it loads; else the YAML.
+    fn parse(&self, compiled: bool) -> Result<RawFile, RuleError> {
+        let file = self
+            .compiled
+            .filter(|_| compiled)
+            .and_then(|json| serde_json::from_str::<Compiled>(json).ok())
+            .and_then(Compiled::placed);
+        match file {
+            Some(file) => Ok(file),
+            None => serde_saphyr::from_str(&self.yaml).map_err(|e| yaml_error(&self.display, &e)),
+        }
+    }
 }
 
 /// Extra rule files larger than this are refused: a signature file is a few kilobytes, and a
@@ -457,61 +496,76 @@ pub struct Catalogue {
 impl Catalogue {
     /// The catalogue compiled into the binary.
     pub fn embedded() -> Result<Catalogue, RuleError> {
-        let files: Vec<(String, String)> = embedded_files()
-            .iter()
-            .map(|(name, text)| (embedded_display_name(name), (*text).to_owned()))
-            .collect();
-        Catalogue::from_sources(&files)
+        let sources: Vec<Source<'_>> = Source::embedded().map(|(_, source)| source).collect();
+        Catalogue::build(&sources, true)
+    }
+
+    /// The catalogue compiled into the binary, read from the YAML alone (what
+    /// `shadowai rules check` checks, and what the compiled form must give).
+    pub fn embedded_from_yaml() -> Result<Catalogue, RuleError> {
+        let sources: Vec<Source<'_>> = Source::embedded().map(|(_, source)| source).collect();
+        Catalogue::build(&sources, false)
     }
 
     /// The embedded files, then every `*.yaml` / `*.yml` file in each directory (in file-name
     /// order). A file with the same file name as an embedded one (or one from an earlier
     /// directory) replaces it; other files are added. Unreadable directories or files are errors.
     pub fn load(extra_dirs: &[PathBuf]) -> Result<Catalogue, RuleError> {
-        // (file name used for replacing, display name, contents)
-        let mut files: Vec<(String, String, Cow<'static, str>)> = embedded_files()
-            .iter()
-            .map(|(name, text)| {
-                (
-                    (*name).to_owned(),
-                    embedded_display_name(name),
-                    Cow::Borrowed(*text),
-                )
-            })
+        // (file name used for replacing, the file)
+        let mut files: Vec<(String, Source<'static>)> = Source::embedded()
+            .map(|(name, source)| (name.to_owned(), source))
             .collect();
         for dir in extra_dirs {
             for (file_name, path) in rule_files_in(dir)? {
                 let display = path.display().to_string();
                 let text = read_rule_file(&path, &display)?;
-                match files.iter_mut().find(|(name, _, _)| *name == file_name) {
-                    Some(slot) => *slot = (file_name, display, Cow::Owned(text)),
-                    None => files.push((file_name, display, Cow::Owned(text))),
+                let source = Source {
+                    display,
+                    yaml: Cow::Owned(text),
+                    compiled: None,
+                };
+                match files.iter_mut().find(|(name, _)| *name == file_name) {
+                    Some(slot) => *slot = (file_name, source),
+                    None => files.push((file_name, source)),
                 }
             }
         }
-        let sources: Vec<(String, String)> = files
-            .into_iter()
-            .map(|(_, display, text)| (display, text.into_owned()))
-            .collect();
-        Catalogue::from_sources(&sources)
+        let sources: Vec<Source<'_>> = files.into_iter().map(|(_, source)| source).collect();
+        Catalogue::build(&sources, true)
     }
 
     /// Builds a catalogue from (display name, YAML text) pairs, checked as a whole.
     pub fn from_sources(files: &[(String, String)]) -> Result<Catalogue, RuleError> {
-        // Parsing the YAML is nearly all of a load, and files parse apart: on all cores
-        // (startup time of every command). Checked and indexed in file order, so the first
-        // error reported and the catalogue built are the same as one file after the other.
-        use rayon::prelude::*;
-        let parsed: Vec<Result<RawFile, RuleError>> = files
-            .par_iter()
-            .map(|(display, text)| {
-                serde_saphyr::from_str(text).map_err(|e| yaml_error(display, &e))
+        let sources: Vec<Source<'_>> = files
+            .iter()
+            .map(|(display, text)| Source {
+                display: display.clone(),
+                yaml: Cow::Borrowed(text),
+                compiled: None,
             })
             .collect();
+        Catalogue::build(&sources, false)
+    }
+
+    /// Builds a catalogue from `sources`, read from their compiled forms where there are
+    /// some and `compiled` is set, else from their YAML.
+    fn build(sources: &[Source<'_>], compiled: bool) -> Result<Catalogue, RuleError> {
+        // Parsing YAML is nearly all of a load, and files parse apart: on all cores when any
+        // file is read as YAML (compiled ones read faster than the threads would start).
+        // Checked and indexed in file order, so the first error reported and the catalogue
+        // built are the same as one file after the other.
+        use rayon::prelude::*;
+        let parse = |source: &Source<'_>| source.parse(compiled);
+        let parsed: Vec<Result<RawFile, RuleError>> =
+            if compiled && sources.iter().all(|s| s.compiled.is_some()) {
+                sources.iter().map(parse).collect()
+            } else {
+                sources.par_iter().map(parse).collect()
+            };
         let mut builder = Builder::default();
-        for ((display, _), raw) in files.iter().zip(parsed) {
+        for (source, raw) in sources.iter().zip(parsed) {
             for service in raw?.services {
-                builder.add(display, service)?;
+                builder.add(&source.display, service)?;
             }
         }
         Ok(builder.finish())

@@ -44,6 +44,56 @@ services:
 ";
 
 #[test]
+fn compiled_embedded_files_give_the_catalogue_their_yaml_gives() {
+    for (name, source) in Source::embedded() {
+        let json = source
+            .compiled
+            .unwrap_or_else(|| panic!("{name} has no compiled form (see the build warning)"));
+        let compiled: Compiled = serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("{name}: compiled form does not load: {e}"));
+        assert!(
+            compiled.placed().is_some(),
+            "{name}: positions do not add up"
+        );
+    }
+    let yaml = Catalogue::embedded_from_yaml().unwrap_or_else(|e| panic!("{e}"));
+    // Lines included: they are part of every rule (and of `rules explain`).
+    assert!(yaml
+        .services
+        .iter()
+        .all(|s| s.hosts.iter().all(|h| h.line.is_some())
+            && s.cidrs.iter().all(|c| c.line.is_some())));
+    // The indexes are built from the services, in order, by the same code.
+    assert_eq!(embedded().services, yaml.services);
+}
+
+#[test]
+fn a_compiled_form_that_does_not_fit_falls_back_to_the_yaml() {
+    let misplaced = r#"{"places": [[1, 1]], "file": {"services": []}}"#;
+    let wrong_shape = r#"{"places": [], "file": {"services": [{"id": 1}]}}"#;
+    for compiled in [misplaced, wrong_shape, "not json"] {
+        let source = Source {
+            display: "test.yaml".to_owned(),
+            yaml: Cow::Borrowed(MINIMAL),
+            compiled: Some(compiled),
+        };
+        let file = source.parse(true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(file.services.len(), 1, "{compiled}");
+    }
+    let broken = Source {
+        display: "test.yaml".to_owned(),
+        yaml: Cow::Borrowed("services: [\n"),
+        compiled: Some(misplaced),
+    };
+    let error = broken
+        .parse(true)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(error.starts_with("test.yaml:"), "{error}");
+}
+
+#[test]
 fn every_embedded_file_loads_and_contributes() {
     let catalogue = embedded();
     assert!(!embedded_files().is_empty());

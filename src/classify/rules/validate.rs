@@ -25,6 +25,49 @@ pub(super) struct RawFile {
     pub(super) services: Vec<RawService>,
 }
 
+/// An embedded rule file as build.rs compiled it: the file (read from JSON, so without
+/// positions) and the line and column of each service id, host pattern and address range, in
+/// file order.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Compiled {
+    places: Vec<(u32, u32)>,
+    file: RawFile,
+}
+
+impl Compiled {
+    /// The file with its positions put back; `None` when they do not add up (the caller
+    /// then reads the YAML).
+    pub(super) fn placed(self) -> Option<RawFile> {
+        let Compiled { places, mut file } = self;
+        let mut places = places.into_iter();
+        let mut place = |spanned: &mut Spanned<String>| -> Option<()> {
+            let (line, column) = places.next()?;
+            let location = location(line, column)?;
+            spanned.referenced = location;
+            spanned.defined = location;
+            Some(())
+        };
+        for service in &mut file.services {
+            place(&mut service.id)?;
+            for host in &mut service.hosts {
+                place(&mut host.pattern)?;
+            }
+            for range in &mut service.cidrs {
+                place(&mut range.cidr)?;
+            }
+        }
+        places.next().is_none().then_some(file)
+    }
+}
+
+/// A YAML position (`Location` is only built by its own deserializer).
+fn location(line: u32, column: u32) -> Option<serde_saphyr::Location> {
+    use serde::de::value::{Error, MapDeserializer};
+    let fields = [("line", line), ("column", column)];
+    serde_saphyr::Location::deserialize(MapDeserializer::<_, Error>::new(fields.into_iter())).ok()
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawService {
