@@ -46,6 +46,16 @@ const MODES: [Mode; 9] = [
 
 /// The JSON report of one capture read in `mode`.
 fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, max_flows: usize) -> String {
+    report_of_files(catalogue, &[(name, bytes)], mode, max_flows)
+}
+
+/// The JSON report of captures read one after the other through one pipeline in `mode`.
+fn report_of_files(
+    catalogue: &Catalogue,
+    files: &[(&str, &[u8])],
+    mode: Mode,
+    max_flows: usize,
+) -> String {
     let policy = Policy::default();
     let (threads, share_shards) = match mode {
         Mode::PacketByPacket => (1, None),
@@ -57,64 +67,64 @@ fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, max_flows
         share_shards,
     };
     let mut pipeline = Pipeline::with_policy(catalogue, &policy, options, NoSignals);
-    let file = tempfile::NamedTempFile::new().expect("temporary file");
-    let opened = if let Mode::FileBatches(..) = mode {
-        std::fs::write(file.path(), bytes).expect("temporary file written");
-        FileSource::open(file.path())
-    } else {
-        FileSource::from_reader(name.to_string(), Box::new(Cursor::new(bytes.to_vec())))
-    };
-    let Ok(mut source) = opened else {
-        return "not a capture".to_string();
-    };
-    let result = match mode {
-        Mode::PacketByPacket => loop {
-            match source.next_packet() {
-                Ok(Some(packet)) => {
-                    // Owned, so the frame number (which counts pcapng blocks tshark numbers
-                    // too) can be read after it.
-                    let (ts_nanos, link_type, orig_len, data) = (
-                        packet.ts_nanos,
-                        packet.link_type,
-                        packet.orig_len,
-                        packet.data.to_vec(),
-                    );
-                    let packet = RawPacket {
-                        ts_nanos,
-                        link_type,
-                        orig_len,
-                        data: &data,
-                    };
-                    pipeline.process(source.packets_read(), &packet);
+    let mut inputs = Vec::new();
+    let mut warnings = Vec::new();
+    for &(name, bytes) in files {
+        let file = tempfile::NamedTempFile::new().expect("temporary file");
+        let opened = if let Mode::FileBatches(..) = mode {
+            std::fs::write(file.path(), bytes).expect("temporary file written");
+            FileSource::open(file.path())
+        } else {
+            FileSource::from_reader(name.to_string(), Box::new(Cursor::new(bytes.to_vec())))
+        };
+        let Ok(mut source) = opened else {
+            warnings.push(format!("{name}: not a capture"));
+            continue;
+        };
+        let result = match mode {
+            Mode::PacketByPacket => loop {
+                match source.next_packet() {
+                    Ok(Some(packet)) => {
+                        // Owned, so the frame number (which counts pcapng blocks tshark
+                        // numbers too) can be read after it.
+                        let (ts_nanos, link_type, orig_len, data) = (
+                            packet.ts_nanos,
+                            packet.link_type,
+                            packet.orig_len,
+                            packet.data.to_vec(),
+                        );
+                        let packet = RawPacket {
+                            ts_nanos,
+                            link_type,
+                            orig_len,
+                            data: &data,
+                        };
+                        pipeline.process(source.packets_read(), &packet);
+                    }
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
                 }
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        },
-        Mode::Batches(..) | Mode::FileBatches(..) => pipeline.run_file(&mut source),
-    };
-    // Errors name the file as given: the temporary file's path is not part of the check.
-    let error = result.err().map(|e| {
-        e.to_string()
-            .replace(&file.path().display().to_string(), name)
-    });
-    let input = Input {
-        path: name.to_string(),
-        format: Some(source.format().to_string()),
-        packets: source.packets_read(),
-        complete: error.is_none(),
-        error: error.clone(),
-    };
+            },
+            Mode::Batches(..) | Mode::FileBatches(..) => pipeline.run_file(&mut source),
+        };
+        // Errors name the file as given: the temporary file's path is not part of the check.
+        let error = result.err().map(|e| {
+            e.to_string()
+                .replace(&file.path().display().to_string(), name)
+        });
+        inputs.push(Input {
+            path: name.to_string(),
+            format: Some(source.format().to_string()),
+            packets: source.packets_read(),
+            complete: error.is_none(),
+            error: error.clone(),
+        });
+        warnings.extend(error);
+    }
     let (mut outcome, _) = pipeline.finish();
-    // `run_file` counts the file; feeding packets one by one does not.
-    outcome.stats.files_read = 1;
-    let report = Report::build(
-        &outcome,
-        catalogue,
-        &policy,
-        vec![input],
-        error.into_iter().collect(),
-    );
+    // `run_file` counts the files; feeding packets one by one does not.
+    outcome.stats.files_read = inputs.len() as u64;
+    let report = Report::build(&outcome, catalogue, &policy, inputs, warnings);
     serde_json::to_string_pretty(&report).expect("report serialises")
 }
 
@@ -192,6 +202,39 @@ fn a_capture_that_goes_back_in_time_reports_the_same_in_every_mode() {
     let cut = &bytes[..bytes.len() - 7];
     let report = same_in_every_mode(&catalogue, "sample-x4-cut.pcap", cut, 0);
     assert!(report.contains("truncated"), "{report}");
+}
+
+/// One pipeline reads several files in a row, keeping its batches from one file to the next
+/// (`Pipeline::spare`): pcap read at chunk offsets, pcapng read on, a file cut short, in
+/// every mode the same report as packet by packet.
+#[test]
+fn files_read_in_a_row_report_the_same_in_every_mode() {
+    let catalogue = Catalogue::embedded().expect("embedded rules");
+    let frames = sample_frames();
+    // About 10 MB: more chunks than a batch run has batches, so every batch is used again.
+    let copies = frames.iter().cycle().take(frames.len() * 3);
+    let long = pcap_bytes(
+        PcapFormat::default(),
+        copies.map(|(ts, data)| (*ts, data.as_slice())),
+    )
+    .expect("pcap");
+    let sample = shadowai::synth::sample::office_lan_sample();
+    let cut = &long[..long.len() / 3];
+    let files: [(&str, &[u8]); 4] = [
+        ("long.pcap", &long),
+        ("cut.pcap", cut),
+        ("office-lan.pcapng", &sample),
+        ("long-again.pcap", &long),
+    ];
+    let want = report_of_files(&catalogue, &files, MODES[0], 0);
+    assert!(
+        want.contains("\"service\"") && want.contains("truncated"),
+        "{want}"
+    );
+    for mode in &MODES[1..] {
+        let got = report_of_files(&catalogue, &files, *mode, 0);
+        assert!(got == want, "{mode:?} differs from {:?}", MODES[0]);
+    }
 }
 
 #[test]

@@ -374,6 +374,10 @@ pub struct Pipeline<'c, S: SignalSink> {
     share_shards: Option<bool>,
     /// The threads of batch runs, made on the first file that needs them.
     pool: Option<rayon::ThreadPool>,
+    /// The batches of the last batch run, for the next file: a month of rotated captures is
+    /// hundreds of files, and each batch is megabytes the kernel would otherwise map, zero
+    /// and unmap again for every one of them.
+    spare: parallel::Spare,
 }
 
 /// What a run produced, handed to the report.
@@ -416,6 +420,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
             threads: options.resolved_threads(),
             share_shards: options.share_shards,
             pool: None,
+            spare: parallel::Spare::default(),
         }
     }
 

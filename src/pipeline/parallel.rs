@@ -77,6 +77,10 @@ struct Record {
 }
 
 /// A batch and what the decode side made of it. Reused from batch to batch.
+/// Batches kept from one batch run for the next (`Pipeline::spare`).
+#[derive(Default)]
+pub(super) struct Spare(Vec<Work>);
+
 #[derive(Default)]
 struct Work {
     batch: Batch,
@@ -515,6 +519,7 @@ pub(super) fn run_file<S: SignalSink>(
         rules,
         pool,
         share_shards,
+        spare,
         ..
     } = pipeline;
     let mut stage = Stages {
@@ -525,7 +530,7 @@ pub(super) fn run_file<S: SignalSink>(
     let Some(pool) = pool.as_ref().filter(|_| threads > 1) else {
         // One thread: each batch is read, decoded and staged in turn.
         let groups = Groups::new(shards, 1);
-        let mut work = Work::default();
+        let mut work = spare.0.pop().unwrap_or_default();
         // A regular pcap file chunk by chunk at their offsets, anything else read on.
         let positional = source.positional();
         let mut chunk = 0;
@@ -535,12 +540,17 @@ pub(super) fn run_file<S: SignalSink>(
             finish_decode(front, &mut work);
             stages(&mut stage, &groups, &mut work);
             if let Fill::End(result) = filled {
+                spare.0.push(work);
                 return result;
             }
         }
     };
     let groups = Groups::new(shards, threads);
-    Lanes::new(source, front, stage, groups, threads, *share_shards).run(pool)
+    let works = std::mem::take(&mut spare.0);
+    let (result, works) =
+        Lanes::new(source, front, stage, groups, threads, *share_shards, works).run(pool);
+    spare.0 = works;
+    result
 }
 
 /// A lock whose holder panicked still guards data fit for the next turn (the panic itself

@@ -168,7 +168,13 @@ impl<'s, 'p, 'c> Lanes<'s, 'p, 'c> {
         groups: Groups<'p>,
         threads: usize,
         share_shards: Option<bool>,
+        spare: Vec<Work>,
     ) -> Self {
+        let queues = Queues {
+            made: spare.len(),
+            free: spare,
+            ..Queues::default()
+        };
         Lanes {
             positional: source.positional(),
             source: Mutex::new(source),
@@ -176,7 +182,7 @@ impl<'s, 'p, 'c> Lanes<'s, 'p, 'c> {
             rules: stage.rules,
             stage: Mutex::new(stage),
             groups,
-            queues: Mutex::new(Queues::default()),
+            queues: Mutex::new(queues),
             wake: Condvar::new(),
             works: threads + 4,
             share_shards,
@@ -184,14 +190,16 @@ impl<'s, 'p, 'c> Lanes<'s, 'p, 'c> {
         }
     }
 
-    /// Every thread of `pool` runs the lanes until the file is through; how the file ended.
-    pub(super) fn run(self, pool: &rayon::ThreadPool) -> Result<(), CaptureError> {
+    /// Every thread of `pool` runs the lanes until the file is through; how the file ended,
+    /// and the batches, emptied, for the next run.
+    pub(super) fn run(self, pool: &rayon::ThreadPool) -> (Result<(), CaptureError>, Vec<Work>) {
         pool.broadcast(|_| self.work());
         let queues = self
             .queues
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        queues.result.unwrap_or(Ok(()))
+        // At the end every batch is back in `free` (a panic does not get here).
+        (queues.result.unwrap_or(Ok(())), queues.free)
     }
 }
 
