@@ -503,6 +503,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
 
     /// Folds every open flow and hands the result over.
     pub fn finish(self) -> (Outcome, S) {
+        self.spare.release();
         let rules = self.rules;
         let mut stats = self.front.stats;
         stats.add(&self.names.stats);
