@@ -76,7 +76,6 @@ struct Record {
     payload: Span,
 }
 
-/// A batch and what the decode side made of it. Reused from batch to batch.
 /// Batches kept from one batch run for the next (`Pipeline::spare`).
 #[derive(Default)]
 pub(super) struct Spare(Vec<Work>);
@@ -94,6 +93,7 @@ impl Spare {
     }
 }
 
+/// A batch and what the decode side made of it. Reused from batch to batch.
 #[derive(Default)]
 struct Work {
     batch: Batch,

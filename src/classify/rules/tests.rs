@@ -57,7 +57,7 @@ fn compiled_embedded_files_give_the_catalogue_their_yaml_gives() {
         );
     }
     let yaml = Catalogue::embedded_from_yaml().unwrap_or_else(|e| panic!("{e}"));
-    // Lines included: they are part of every rule (and of `rules explain`).
+    // Lines included: they are part of every rule (and of what `rules test` prints).
     assert!(yaml
         .services
         .iter()

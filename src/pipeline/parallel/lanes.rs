@@ -191,7 +191,7 @@ impl<'s, 'p, 'c> Lanes<'s, 'p, 'c> {
     }
 
     /// Every thread of `pool` runs the lanes until the file is through; how the file ended,
-    /// and the batches, emptied, for the next run.
+    /// and the batches, for the next run.
     pub(super) fn run(self, pool: &rayon::ThreadPool) -> (Result<(), CaptureError>, Vec<Work>) {
         pool.broadcast(|_| self.work());
         let queues = self
