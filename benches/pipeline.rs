@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the hot paths: the whole pipeline over the bundled sample capture (read
-//! from memory), host matching against the full catalogue, and the TLS and DNS parsers.
+//! from memory), loading the built-in catalogue, host matching against it, and the TLS and DNS
+//! parsers.
 //! Run with `cargo bench`; figures go to BENCHMARKS.md only when measured.
 
 use std::hint::black_box;
@@ -39,6 +40,14 @@ fn pipeline(c: &mut Criterion) {
 }
 
 fn matching(c: &mut Criterion) {
+    // Every command's start: the built-in catalogue from the compiled form build.rs makes,
+    // and from its YAML (what it cost before, and what `rules check` does).
+    c.bench_function("load built-in catalogue (compiled form)", |b| {
+        b.iter(|| black_box(Catalogue::embedded().expect("embedded rules")))
+    });
+    c.bench_function("load built-in catalogue (YAML)", |b| {
+        b.iter(|| black_box(Catalogue::embedded_from_yaml().expect("embedded rules")))
+    });
     let catalogue = Catalogue::embedded().expect("embedded rules");
     let names = [
         "chatgpt.com",

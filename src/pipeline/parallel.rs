@@ -81,10 +81,11 @@ struct Record {
 pub(super) struct Spare(Vec<Work>);
 
 impl Spare {
-    /// Gives the batches' memory back on a thread of its own: unmapping some 19 MB takes
-    /// about 1.7 ms, which the caller spends building its report meanwhile.
+    /// Gives the batches' memory back, the batches of a run on several threads (some 19 MB,
+    /// about 1.7 ms to unmap) on a thread of its own, while the caller builds its report.
+    /// One batch (a run on one thread) is not worth starting a thread for.
     pub(super) fn release(self) {
-        if !self.0.is_empty() {
+        if self.0.len() > 1 {
             // If no thread can be started, the batches are dropped here.
             let _ = std::thread::Builder::new()
                 .name("shadowai-free".into())
