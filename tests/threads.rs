@@ -171,6 +171,18 @@ fn sample_frames() -> Vec<(u64, Vec<u8>)> {
     frames
 }
 
+/// The sample's frames `copies` times over, as one pcap file (capture time jumps back at
+/// each copy).
+fn sample_copies(copies: usize) -> Vec<u8> {
+    let frames = sample_frames();
+    let frames = frames.iter().cycle().take(frames.len() * copies);
+    pcap_bytes(
+        PcapFormat::default(),
+        frames.map(|(ts, data)| (*ts, data.as_slice())),
+    )
+    .expect("pcap")
+}
+
 #[test]
 fn the_sample_reports_the_same_in_every_mode() {
     let catalogue = Catalogue::embedded().expect("embedded rules");
@@ -183,13 +195,7 @@ fn the_sample_reports_the_same_in_every_mode() {
 #[test]
 fn a_capture_that_goes_back_in_time_reports_the_same_in_every_mode() {
     let catalogue = Catalogue::embedded().expect("embedded rules");
-    let frames = sample_frames();
-    let copies = frames.iter().cycle().take(frames.len() * 4);
-    let bytes = pcap_bytes(
-        PcapFormat::default(),
-        copies.map(|(ts, data)| (*ts, data.as_slice())),
-    )
-    .expect("pcap");
+    let bytes = sample_copies(4);
     let whole = same_in_every_mode(&catalogue, "sample-x4.pcap", &bytes, 0);
     // A cap of 24 flows (2 per shard) folds flows early all the time.
     let capped = same_in_every_mode(&catalogue, "sample-x4.pcap", &bytes, 24);
@@ -210,14 +216,8 @@ fn a_capture_that_goes_back_in_time_reports_the_same_in_every_mode() {
 #[test]
 fn files_read_in_a_row_report_the_same_in_every_mode() {
     let catalogue = Catalogue::embedded().expect("embedded rules");
-    let frames = sample_frames();
     // About 10 MB: more chunks than a batch run has batches, so every batch is used again.
-    let copies = frames.iter().cycle().take(frames.len() * 3);
-    let long = pcap_bytes(
-        PcapFormat::default(),
-        copies.map(|(ts, data)| (*ts, data.as_slice())),
-    )
-    .expect("pcap");
+    let long = sample_copies(3);
     let sample = shadowai::synth::sample::office_lan_sample();
     let cut = &long[..long.len() / 3];
     let files: [(&str, &[u8]); 4] = [

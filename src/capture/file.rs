@@ -320,21 +320,11 @@ impl FileSource {
                     pos = at;
                     need
                 }
-                Err(err) => {
-                    self.finished = true;
-                    return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
-                }
+                Err(err) => return Err(self.chunk_failed(err)),
             };
             let have = filled - pos;
             if eof {
-                self.finished = true;
-                if have == 0 {
-                    return Ok(ChunkEnd::End);
-                }
-                return Err(CaptureError::Truncated {
-                    file: self.name.clone(),
-                    packet: self.packets + 1,
-                });
+                return self.chunk_ended(have);
             }
             if chunk.len() - pos < need {
                 // No room for this record here: it starts the next chunk.
@@ -347,11 +337,7 @@ impl FileSource {
                 Ok(0) => eof = true,
                 Ok(n) => filled = filled.saturating_add(n).min(chunk.len()),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => {
-                    self.finished = true;
-                    let err = ReadError::from(err);
-                    return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
-                }
+                Err(err) => return Err(self.chunk_failed(err.into())),
             }
         }
     }
@@ -399,47 +385,45 @@ impl FileSource {
         }
         let got = match fetched {
             Ok(got) => got,
-            Err(err) => {
-                self.finished = true;
-                let err = ReadError::from(err);
-                return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
-            }
+            Err(err) => return Err(self.chunk_failed(err.into())),
         };
         let start = head.saturating_sub(self.carry.len());
         let Some(room) = data
             .get_mut(start..head)
             .filter(|r| r.len() == self.carry.len())
         else {
-            self.finished = true;
-            return Err(CaptureError::Corrupt {
-                file: self.name.clone(),
-                packet: self.packets + 1,
-                reason: "record does not fit the read buffer".to_string(),
-            });
+            let reason = "record does not fit the read buffer".to_string();
+            return Err(self.chunk_failed(ReadError::Corrupt(reason)));
         };
         room.copy_from_slice(&self.carry);
         self.carry.clear();
         let filled = head.saturating_add(got).min(data.len());
         let pos = match walk(reader, &mut self.packets, data, start, filled, &mut each) {
             Ok((pos, _)) => pos,
-            Err(err) => {
-                self.finished = true;
-                return Err(err.into_capture_error(self.name.clone(), self.packets + 1));
-            }
+            Err(err) => return Err(self.chunk_failed(err)),
         };
         if filled < data.len() {
-            self.finished = true;
-            if pos == filled {
-                return Ok(ChunkEnd::End);
-            }
-            return Err(CaptureError::Truncated {
-                file: self.name.clone(),
-                packet: self.packets + 1,
-            });
+            return self.chunk_ended(filled - pos);
         }
         self.carry
             .extend_from_slice(data.get(pos..filled).unwrap_or_default());
         Ok(ChunkEnd::Full)
+    }
+
+    /// Chunk-wise reading stops at `err`, met in the record after the last one handed out.
+    fn chunk_failed(&mut self, err: ReadError) -> CaptureError {
+        self.finished = true;
+        err.into_capture_error(self.name.clone(), self.packets + 1)
+    }
+
+    /// Chunk-wise reading reached the file's end with `rest` bytes of a record left over: a
+    /// clean end when there are none, else the file is cut short in that record.
+    fn chunk_ended(&mut self, rest: usize) -> Result<ChunkEnd, CaptureError> {
+        if rest == 0 {
+            self.finished = true;
+            return Ok(ChunkEnd::End);
+        }
+        Err(self.chunk_failed(ReadError::Truncated))
     }
 
     /// Number of packets returned so far (= 1-based frame number of the last packet, as tshark counts).

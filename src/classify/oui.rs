@@ -19,28 +19,21 @@ pub fn organization(mac: [u8; 6]) -> Option<&'static str> {
         .find_map(|digits| find(digits << 40 | value >> (48 - 4 * digits)))
 }
 
-fn field<const N: usize>(at: usize) -> Option<[u8; N]> {
-    RECORDS.get(at..at + N)?.try_into().ok()
-}
-
 /// The name of the record whose key is `key`, by binary search.
 fn find(key: u64) -> Option<&'static str> {
-    let (mut low, mut high) = (0, RECORDS.len() / RECORD);
-    while low < high {
-        let mid = low + (high - low) / 2;
-        let at = mid * RECORD;
-        let here = u64::from_le_bytes(field(at)?);
-        match here.cmp(&key) {
-            std::cmp::Ordering::Less => low = mid + 1,
-            std::cmp::Ordering::Greater => high = mid,
-            std::cmp::Ordering::Equal => {
-                let offset = u32::from_le_bytes(field(at + 8)?) as usize;
-                let len = u32::from_le_bytes(field(at + 12)?) as usize;
-                return NAMES.get(offset..offset + len);
-            }
-        }
-    }
-    None
+    let (records, _) = RECORDS.as_chunks::<RECORD>();
+    let at = records.binary_search_by_key(&key, |r| fields(r).0).ok()?;
+    let (offset, len) = fields(records.get(at)?).1;
+    NAMES.get(offset as usize..offset as usize + len as usize)
+}
+
+/// A record's key, and its name's offset and length.
+fn fields(record: &[u8; RECORD]) -> (u64, (u32, u32)) {
+    let [k0, k1, k2, k3, k4, k5, k6, k7, o0, o1, o2, o3, l0, l1, l2, l3] = *record;
+    let key = u64::from_le_bytes([k0, k1, k2, k3, k4, k5, k6, k7]);
+    let offset = u32::from_le_bytes([o0, o1, o2, o3]);
+    let len = u32::from_le_bytes([l0, l1, l2, l3]);
+    (key, (offset, len))
 }
 
 #[cfg(test)]

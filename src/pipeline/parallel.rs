@@ -218,27 +218,28 @@ fn finish_decode(front: &mut Front, work: &mut Work) {
     *first_seq = front.seq;
     front.take_counts(counts);
     let buffer = batch.bytes();
+    // A payload in the batch's buffer is found there; a reassembled one is copied aside.
+    let mut span = |payload: &[u8]| match offset_in(buffer, payload) {
+        Some(start) => Span {
+            start: start as u32,
+            len: payload.len() as u32,
+            side: false,
+        },
+        None => {
+            let start = side.len() as u32;
+            side.extend_from_slice(payload);
+            Span {
+                start,
+                len: payload.len() as u32,
+                side: true,
+            }
+        }
+    };
     for &hole in holes.iter() {
         let (Some((_, packet)), Some(record)) =
             (batch.packet(hole as usize), records.get_mut(hole as usize))
         else {
             continue;
-        };
-        let mut span = |payload: &[u8]| match offset_in(buffer, payload) {
-            Some(start) => Span {
-                start: start as u32,
-                len: payload.len() as u32,
-                side: false,
-            },
-            None => {
-                let start = side.len() as u32;
-                side.extend_from_slice(payload);
-                Span {
-                    start,
-                    len: payload.len() as u32,
-                    side: true,
-                }
-            }
         };
         match front.decode_counted(&packet) {
             Decode::Ip(meta) => {

@@ -17,16 +17,16 @@ use crate::pipeline::{Front, Rules};
 /// chunks are fetched at their offsets by any number of threads at once (`Task::Fetch`), then
 /// indexed in file order (by the thread that fetched the chunk when it is next, at once, else
 /// as `Task::Index`), and the thread that indexed a chunk decodes its plain frames while the
-/// next chunk is indexed; any other input is read on, one batch at a
-/// time (`Task::Read`), and its batches decoded by any number of threads at once
-/// (`Task::Decode`). Then, batches taken in file order: the rest of decoding (`Task::Finish`:
-/// the frames the fast path left, and the counters; a batch the fast path took whole is
-/// finished by whichever thread looks for work next, without a turn), and the stages
-/// (`Task::Stages`), while the other threads help with its shards (`Task::Shards`). A free
-/// thread takes the latest work first (shards, stages, finish, decode, index, then fetch or read), which drains batches
-/// before reading more and keeps every thread busy: the lanes are not equal (on an office
-/// capture the stages take about as long as reading and decoding together, on a capture of
-/// many short flows far longer), and no fixed split of them over the threads would be even.
+/// next chunk is indexed; any other input is read on, one batch at a time (`Task::Read`), and
+/// its batches decoded by any number of threads at once (`Task::Decode`). Then, batches taken
+/// in file order: the rest of decoding (`Task::Finish`: the frames the fast path left, and the
+/// counters; a batch the fast path took whole is finished by whichever thread looks for work
+/// next, without a turn), and the stages (`Task::Stages`), while the other threads help with
+/// its shards (`Task::Shards`). A free thread takes the latest work first (shards, stages,
+/// finish, decode, index, then fetch or read), which drains batches before reading more and
+/// keeps every thread busy: the lanes are not equal (on an office capture the stages take
+/// about as long as reading and decoding together, on a capture of many short flows far
+/// longer), and no fixed split of them over the threads would be even.
 pub(super) struct Lanes<'s, 'p, 'c> {
     source: Mutex<&'s mut FileSource>,
     /// For a pcap file that is a regular file: chunks are read at their offsets, by any
@@ -135,8 +135,7 @@ impl Queues {
     fn ended(&mut self, filled: Fill) {
         if let Fill::End(result) = filled {
             self.result = Some(result);
-            let past: Vec<Work> = self.fetched.drain(..).map(|(_, w)| w).collect();
-            self.free.extend(past);
+            self.free.extend(self.fetched.drain(..).map(|(_, w)| w));
         }
     }
 
