@@ -1,10 +1,9 @@
-//! The report does not depend on how a capture is read: packet by packet (as live capture
-//! and `inspect` do) or in batches over 1, 2, 3 or 4 threads, the JSON report is the same byte
-//! for byte. Checked on the bundled sample (pcapng, copied frame by frame into batches), on
-//! the sample as a pcap file appended to itself four times (read in place; capture time jumps
-//! back at each copy, so flows go idle, are swept and start again), with a flow cap small
-//! enough that flows are folded early, and on every capture of `../shared/corpus` when it is
-//! there (it is in CI).
+//! The report does not depend on how a capture is read: packet by packet (as live capture and
+//! `inspect` do) or in batches over 1, 2, 3 or 4 threads, the JSON report is the same byte for
+//! byte. Checked on the bundled sample (pcapng), on the sample as a pcap file appended to
+//! itself four times (capture time jumps back at each copy, so flows go idle, are swept and
+//! start again), with a flow cap small enough that flows are folded early, and on every capture
+//! of `../shared/corpus` when it is there (it is in CI).
 
 mod common;
 
@@ -27,7 +26,7 @@ enum Mode {
     /// `Pipeline::run_file` with this many threads, sharing out groups of shards as the run
     /// judges best (`None`), always or never.
     Batches(usize, Option<bool>),
-    /// The same, from a file on disk: a pcap file is then read at chunk offsets
+    /// The same, from a file on disk: it is then read at chunk offsets
     /// (`FileSource::positional`), by several threads at once when there is more than one.
     FileBatches(usize, Option<bool>),
 }
@@ -210,20 +209,41 @@ fn a_capture_that_goes_back_in_time_reports_the_same_in_every_mode() {
     assert!(report.contains("truncated"), "{report}");
 }
 
+/// The sample's frames `copies` times over, as one big-endian pcapng file with a nanosecond
+/// clock.
+fn sample_copies_pcapng(copies: usize) -> Vec<u8> {
+    use shadowai::synth::pcapng::{InterfaceDesc, PcapngWriter};
+    let frames = sample_frames();
+    let mut out = Vec::new();
+    let mut writer = PcapngWriter::new(&mut out, shadowai::synth::Endian::Big).expect("pcapng");
+    let interface = writer
+        .add_interface(&InterfaceDesc::new(1).nanos())
+        .expect("interface");
+    for (ts, data) in frames.iter().cycle().take(frames.len() * copies) {
+        writer.write_packet(interface, *ts, data).expect("packet");
+    }
+    drop(writer);
+    out
+}
+
 /// One pipeline reads several files in a row, keeping its batches from one file to the next
-/// (`Pipeline::spare`): pcap read at chunk offsets, pcapng read on, a file cut short, in
-/// every mode the same report as packet by packet.
+/// (`Pipeline::spare`): pcap and pcapng (read at chunk offsets from a file, read on from a
+/// stream), a file cut short, in every mode the same report as packet by packet.
 #[test]
 fn files_read_in_a_row_report_the_same_in_every_mode() {
     let catalogue = Catalogue::embedded().expect("embedded rules");
     // About 10 MB: more chunks than a batch run has batches, so every batch is used again.
     let long = sample_copies(3);
     let sample = shadowai::synth::sample::office_lan_sample();
+    let long_ng = sample_copies_pcapng(2);
     let cut = &long[..long.len() / 3];
-    let files: [(&str, &[u8]); 4] = [
+    let cut_ng = &long_ng[..long_ng.len() / 2 + 5];
+    let files: [(&str, &[u8]); 6] = [
         ("long.pcap", &long),
         ("cut.pcap", cut),
         ("office-lan.pcapng", &sample),
+        ("long.pcapng", &long_ng),
+        ("cut.pcapng", cut_ng),
         ("long-again.pcap", &long),
     ];
     let want = report_of_files(&catalogue, &files, MODES[0], 0);

@@ -4,8 +4,9 @@
 //!
 //! Memory stays bounded whatever the file size: one 256 KiB read buffer and one reusable
 //! 256 KiB packet buffer; nothing is allocated per packet and the file is never read whole.
-//! A pcap file can also be read chunk by chunk into the caller's buffers (`read_chunk`, used
-//! by the batch reader): records are walked where the read put them, with no copy at all.
+//! A file can also be read chunk by chunk into the caller's buffers (`read_chunk`, used by the
+//! batch reader): pcap records and pcapng blocks are walked where the read put them, with no
+//! copy at all.
 //! The format comes from the magic bytes only, never from the name (public corpora hold
 //! `.pcap` files that are pcapng and the reverse).
 //!
@@ -21,7 +22,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::pcap::PcapReader;
-use super::pcapng::PcapngReader;
+use super::pcapng::{PcapngReader, MAX_HELD_BLOCK};
 use super::RawPacket;
 
 /// Largest captured length accepted for one packet; Wireshark's `WTAP_MAX_PACKET_SIZE_STANDARD`.
@@ -75,16 +76,16 @@ pub struct FileSource {
     reader: FormatReader,
     /// Set after the end of the file or the first error: the rest of the input is not trusted.
     finished: bool,
-    /// Bytes read but not yet used by `read_chunk`: the start of a record that did not fit in
-    /// the last chunk (at most one record header and `MAX_CAPLEN` bytes).
+    /// Bytes read but not yet used by `read_chunk`: the start of a record or block that did
+    /// not fit in the last chunk (at most `CARRY_MAX` bytes).
     carry: Vec<u8>,
     /// A second handle on the file, for reading it at given offsets (`positional`): only for
-    /// an uncompressed pcap file that is a regular file.
+    /// an uncompressed capture that is a regular file.
     file: Option<File>,
 }
 
-/// Reads chunks of a pcap file at their offsets, from any thread at once (`pread`), while the
-/// `FileSource` walks their records in order (`FileSource::index_chunk`).
+/// Reads chunks of a capture file at their offsets, from any thread at once (`pread`), while
+/// the `FileSource` walks their records or blocks in order (`FileSource::index_chunk`).
 #[derive(Debug)]
 pub struct Positional {
     file: File,
@@ -114,14 +115,17 @@ impl Positional {
     }
 }
 
-/// The room `read_chunk` needs: the largest record, whole, after any carried bytes.
+/// The room `read_chunk` needs: the largest record or held pcapng block, whole, after any
+/// carried bytes.
 pub(super) const MIN_CHUNK: usize = 2 * (MAX_CAPLEN + 64);
-/// The most bytes `carry` holds: the read-ahead, or a record header and `MAX_CAPLEN` bytes.
-pub(super) const CARRY_MAX: usize = if READ_BUFFER > MAX_CAPLEN + 24 {
+/// The most bytes `carry` holds: the read-ahead, or the start of a record (a header and
+/// `MAX_CAPLEN` bytes) or of a held pcapng block.
+pub(super) const CARRY_MAX: usize = if READ_BUFFER > MAX_HELD_BLOCK {
     READ_BUFFER
 } else {
-    MAX_CAPLEN + 24
+    MAX_HELD_BLOCK
 };
+const _: () = assert!(MAX_HELD_BLOCK >= MAX_CAPLEN + 24 && MIN_CHUNK >= 2 * MAX_HELD_BLOCK);
 
 /// How a chunk ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +158,8 @@ impl FileSource {
                     .filter(|m| m.is_file())
                     .and_then(|_| file.try_clone().ok());
                 let mut source = Self::from_reader(name, Box::new(file))?;
-                source.file = second.filter(|_| source.format == "pcap");
+                // Not through gzip: offsets in the file are not offsets in the capture.
+                source.file = second.filter(|_| matches!(source.format, "pcap" | "pcapng"));
                 Ok(source)
             }
             Err(source) => Err(CaptureError::Io { file: name, source }),
@@ -237,13 +242,9 @@ impl FileSource {
         }))
     }
 
-    /// Like `next_packet`, but the frame's bytes go to `buf[..caplen]` (`buf` at least
-    /// `MAX_CAPLEN` long), so a caller that keeps frames (the batch reader) gets them without
-    /// a second copy.
-    pub(super) fn next_packet_into(
-        &mut self,
-        buf: &mut [u8],
-    ) -> Result<Option<PacketInfo>, CaptureError> {
+    /// `next_packet`, the frame's bytes going to `buf[..caplen]` (`buf` at least
+    /// `MAX_CAPLEN` long).
+    fn next_packet_into(&mut self, buf: &mut [u8]) -> Result<Option<PacketInfo>, CaptureError> {
         if self.finished {
             return Ok(None);
         }
@@ -284,28 +285,20 @@ impl FileSource {
         Ok(Some(info))
     }
 
-    /// Whether `read_chunk` can read this file: pcap records are read where they land.
-    pub(super) fn reads_in_place(&self) -> bool {
-        matches!(self.reader, FormatReader::Pcap(_))
-    }
-
-    /// Reads pcap records straight into `chunk` (at least `MIN_CHUNK` long) and calls
-    /// `each(info, start)` for each packet, whose bytes are `chunk[start..start + caplen]`:
-    /// no copy between the read and the caller. A record that does not fit whole is carried
-    /// to the next call. After an Err (every packet before the damage was handed over) or the
-    /// end, every call returns `End`. Only for `reads_in_place` files.
+    /// Reads pcap records or pcapng blocks straight into `chunk` (at least `MIN_CHUNK` long)
+    /// and calls `each(info, start, frame)` for each packet, whose bytes are
+    /// `chunk[start..start + caplen]`: no copy between the read and the caller. A record or
+    /// block that does not fit whole is carried to the next call. After an Err (every packet
+    /// before the damage was handed over) or the end, every call returns `End`.
     pub(super) fn read_chunk(
         &mut self,
         chunk: &mut [u8],
         mut each: impl FnMut(&PacketInfo, usize, u64),
     ) -> Result<ChunkEnd, CaptureError> {
-        if self.finished || chunk.len() < MIN_CHUNK || !self.reads_in_place() {
+        if self.finished || chunk.len() < MIN_CHUNK {
             return Ok(ChunkEnd::End);
         }
         self.carry_read_ahead();
-        let FormatReader::Pcap(reader) = &self.reader else {
-            return Ok(ChunkEnd::End);
-        };
         let mut filled = self.carry.len();
         chunk
             .get_mut(..filled)
@@ -315,7 +308,15 @@ impl FileSource {
         let mut pos = 0;
         let mut eof = false;
         loop {
-            let need = match walk(reader, &mut self.packets, chunk, pos, filled, &mut each) {
+            let walked = walk_any(
+                &mut self.reader,
+                &mut self.packets,
+                chunk,
+                pos,
+                filled,
+                &mut each,
+            );
+            let need = match walked {
                 Ok((at, need)) => {
                     pos = at;
                     need
@@ -327,7 +328,7 @@ impl FileSource {
                 return self.chunk_ended(have);
             }
             if chunk.len() - pos < need {
-                // No room for this record here: it starts the next chunk.
+                // No room for this record or block here: it starts the next chunk.
                 self.carry
                     .extend_from_slice(chunk.get(pos..filled).unwrap_or_default());
                 return Ok(ChunkEnd::Full);
@@ -343,10 +344,10 @@ impl FileSource {
     }
 
     /// Hands the file over to positional reading (`Positional::fetch`), when it is an
-    /// uncompressed pcap file that is a regular file; from then on only `index_chunk` reads
+    /// uncompressed capture that is a regular file; from then on only `index_chunk` reads
     /// from this source.
     pub fn positional(&mut self) -> Option<Positional> {
-        if self.finished || !self.reads_in_place() {
+        if self.finished {
             return None;
         }
         let file = self.file.take()?;
@@ -365,9 +366,9 @@ impl FileSource {
         self.input.consume(held);
     }
 
-    /// The records of a chunk fetched by `Positional::fetch` into `data[head..]` (`fetched`:
-    /// what that returned; `head` must hold a record header and `MAX_CAPLEN` bytes), chunks
-    /// taken in file order: the start of a record that the last chunk cut is put back before
+    /// The records or blocks of a chunk fetched by `Positional::fetch` into `data[head..]`
+    /// (`fetched`: what that returned; `head` must be at least `CARRY_MAX`), chunks taken in
+    /// file order: the start of a record or block that the last chunk cut is put back before
     /// it, then `each(info, start, frame)` is called as by `read_chunk`. A chunk shorter than
     /// `data[head..]` is the file's end.
     pub(super) fn index_chunk(
@@ -377,9 +378,6 @@ impl FileSource {
         fetched: io::Result<usize>,
         mut each: impl FnMut(&PacketInfo, usize, u64),
     ) -> Result<ChunkEnd, CaptureError> {
-        let FormatReader::Pcap(reader) = &self.reader else {
-            return Ok(ChunkEnd::End);
-        };
         if self.finished {
             return Ok(ChunkEnd::End);
         }
@@ -398,7 +396,15 @@ impl FileSource {
         room.copy_from_slice(&self.carry);
         self.carry.clear();
         let filled = head.saturating_add(got).min(data.len());
-        let pos = match walk(reader, &mut self.packets, data, start, filled, &mut each) {
+        let walked = walk_any(
+            &mut self.reader,
+            &mut self.packets,
+            data,
+            start,
+            filled,
+            &mut each,
+        );
+        let pos = match walked {
             Ok((pos, _)) => pos,
             Err(err) => return Err(self.chunk_failed(err)),
         };
@@ -419,7 +425,8 @@ impl FileSource {
     /// Chunk-wise reading reached the file's end with `rest` bytes of a record left over: a
     /// clean end when there are none, else the file is cut short in that record.
     fn chunk_ended(&mut self, rest: usize) -> Result<ChunkEnd, CaptureError> {
-        if rest == 0 {
+        let mid_block = matches!(&self.reader, FormatReader::Pcapng(r) if r.mid_block());
+        if rest == 0 && !mid_block {
             self.finished = true;
             return Ok(ChunkEnd::End);
         }
@@ -453,6 +460,21 @@ impl fmt::Debug for FileSource {
             .field("format", &self.format)
             .field("packets_read", &self.packets)
             .finish_non_exhaustive()
+    }
+}
+
+/// `walk` for either format (pcapng: `PcapngReader::walk`).
+fn walk_any(
+    reader: &mut FormatReader,
+    packets: &mut u64,
+    chunk: &[u8],
+    pos: usize,
+    filled: usize,
+    each: &mut impl FnMut(&PacketInfo, usize, u64),
+) -> Result<(usize, usize), ReadError> {
+    match reader {
+        FormatReader::Pcap(reader) => walk(reader, packets, chunk, pos, filled, each),
+        FormatReader::Pcapng(reader) => reader.walk(packets, chunk, pos, filled, each),
     }
 }
 

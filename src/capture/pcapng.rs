@@ -65,6 +65,22 @@ pub(super) struct PcapngReader {
     interfaces: Vec<Interface>,
     /// Frames tshark would number that were skipped since the last `take_unreturned_frames`.
     unreturned_frames: u64,
+    /// In-place reading (`walk`): a block too long to hold in a chunk, being skipped.
+    skipping: Option<Skip>,
+}
+
+/// The longest block `walk` holds whole in a chunk (a packet block of `MAX_CAPLEN` bytes of
+/// data fits with room to spare). A longer one is skipped across chunks; of a longer packet
+/// block (long options), the packet is held and the rest skipped.
+pub(super) const MAX_HELD_BLOCK: usize = MAX_CAPLEN + 64;
+
+/// A block being skipped across chunks by `walk`: the bytes left before its trailer, its
+/// length (which the trailer must repeat), and whether tshark numbers it as a frame.
+#[derive(Debug, Clone, Copy)]
+struct Skip {
+    left: u64,
+    length: u32,
+    numbered: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +156,7 @@ impl PcapngReader {
             endian: Endian::Little,
             interfaces: Vec::new(),
             unreturned_frames: 0,
+            skipping: None,
         };
         let mut length = [0u8; 4];
         read_exact(input, &mut length)?;
@@ -206,6 +223,15 @@ impl PcapngReader {
     ) -> Result<(), ReadError> {
         let mut fixed = [0u8; 8];
         read_exact(input, &mut fixed)?;
+        let length = self.begin_section(raw_length, fixed)?;
+        // Section length and options are not needed; the 8 bytes after the type were read.
+        skip(input, u64::from(length.saturating_sub(BLOCK_OVERHEAD + 8)))?;
+        self.trailer(input, length)
+    }
+
+    /// The checks and the state of a new section, from its unordered length and the 8 bytes
+    /// after it (byte-order magic, version); returns the block's length.
+    fn begin_section(&mut self, raw_length: [u8; 4], fixed: [u8; 8]) -> Result<u32, ReadError> {
         let magic = fixed
             .get(..4)
             .and_then(|m| m.try_into().ok())
@@ -239,9 +265,7 @@ impl PcapngReader {
                 "section header block claims {length} bytes"
             )));
         }
-        // Section length and options are not needed; the 8 bytes after the type were read.
-        skip(input, u64::from(length.saturating_sub(BLOCK_OVERHEAD + 8)))?;
-        self.trailer(input, length)
+        Ok(length)
     }
 
     fn interface_description(
@@ -250,20 +274,17 @@ impl PcapngReader {
         scratch: &mut [u8],
         length: u32,
     ) -> Result<(), ReadError> {
-        check_length(
-            length,
-            MIN_INTERFACE_DESCRIPTION,
-            "interface description block",
-        )?;
-        let body_len = usize::try_from(length.saturating_sub(BLOCK_OVERHEAD)).unwrap_or(usize::MAX);
-        let body = scratch.get_mut(..body_len).ok_or_else(|| {
-            ReadError::Corrupt(format!(
-                "interface description block claims {length} bytes, more than the \
-                 {MAX_CAPLEN}-byte limit"
-            ))
-        })?;
+        let body_len = interface_body_len(length)?;
+        let body = scratch
+            .get_mut(..body_len)
+            .ok_or_else(|| interface_too_long(length))?;
         read_exact(input, body)?;
         self.trailer(input, length)?;
+        self.add_interface(body)
+    }
+
+    /// An Interface Description Block's body (without header and trailer), checked.
+    fn add_interface(&mut self, body: &[u8]) -> Result<(), ReadError> {
         if self.interfaces.len() >= MAX_INTERFACES {
             return Err(ReadError::Corrupt(format!(
                 "more than {MAX_INTERFACES} interfaces in one section"
@@ -285,26 +306,32 @@ impl PcapngReader {
         check_length(length, MIN_PACKET, "packet block")?;
         let mut fixed = [0u8; PACKET_FIXED];
         read_exact(input, &mut fixed)?;
+        let (info, caplen) = self.packet_fields(block_type, &fixed)?;
+        let room = length.saturating_sub(MIN_PACKET);
+        let caplen = self.packet_data(input, packet, caplen, room, length)?;
+        Ok(PacketInfo { caplen, ..info })
+    }
+
+    /// A packet block's fixed fields (`PACKET_FIXED` bytes after type and length): the
+    /// packet (its `caplen` not yet checked, so 0) and the captured length it claims.
+    fn packet_fields(&self, block_type: u32, fixed: &[u8]) -> Result<(PacketInfo, u32), ReadError> {
         let e = self.endian;
-        let field = |at| e.u32(&fixed, at).ok_or(ReadError::Truncated);
+        let field = |at| e.u32(fixed, at).ok_or(ReadError::Truncated);
         let interface_id = if block_type == PACKET {
-            e.u16(&fixed, 0)
-                .map(u32::from)
-                .ok_or(ReadError::Truncated)?
+            e.u16(fixed, 0).map(u32::from).ok_or(ReadError::Truncated)?
         } else {
             field(0)?
         };
         let units = (u64::from(field(4)?) << 32) | u64::from(field(8)?);
         let (caplen, orig_len) = (field(12)?, field(16)?);
         let interface = self.interface(interface_id)?;
-        let room = length.saturating_sub(MIN_PACKET);
-        let caplen = self.packet_data(input, packet, caplen, room, length)?;
-        Ok(PacketInfo {
+        let info = PacketInfo {
             ts_nanos: interface.timestamp(units),
             link_type: interface.link_type,
             orig_len,
-            caplen,
-        })
+            caplen: 0,
+        };
+        Ok((info, caplen))
     }
 
     /// Simple Packet Block: interface 0, no timestamp (0, as tshark shows none), and a
@@ -318,20 +345,28 @@ impl PcapngReader {
         check_length(length, MIN_SIMPLE_PACKET, "simple packet block")?;
         let mut fixed = [0u8; 4];
         read_exact(input, &mut fixed)?;
-        let orig_len = self.endian.u32(&fixed, 0).ok_or(ReadError::Truncated)?;
+        let (info, caplen) = self.simple_fields(&fixed)?;
+        let room = length.saturating_sub(MIN_SIMPLE_PACKET);
+        let caplen = self.packet_data(input, packet, caplen, room, length)?;
+        Ok(PacketInfo { caplen, ..info })
+    }
+
+    /// A Simple Packet Block's original length (4 bytes after type and length): the packet
+    /// (`caplen` 0) and the captured length it implies.
+    fn simple_fields(&self, fixed: &[u8]) -> Result<(PacketInfo, u32), ReadError> {
+        let orig_len = self.endian.u32(fixed, 0).ok_or(ReadError::Truncated)?;
         let interface = self.interface(0)?;
         let caplen = match interface.snaplen {
             0 => orig_len,
             snaplen => orig_len.min(snaplen),
         };
-        let room = length.saturating_sub(MIN_SIMPLE_PACKET);
-        let caplen = self.packet_data(input, packet, caplen, room, length)?;
-        Ok(PacketInfo {
+        let info = PacketInfo {
             ts_nanos: 0,
             link_type: interface.link_type,
             orig_len,
-            caplen,
-        })
+            caplen: 0,
+        };
+        Ok((info, caplen))
     }
 
     fn interface(&self, id: u32) -> Result<Interface, ReadError> {
@@ -354,35 +389,23 @@ impl PcapngReader {
         room: u32,
         length: u32,
     ) -> Result<usize, ReadError> {
-        let caplen_usize = usize::try_from(caplen).unwrap_or(usize::MAX);
-        if caplen_usize > MAX_CAPLEN {
-            return Err(ReadError::Corrupt(format!(
-                "packet claims {caplen} captured bytes, more than the {MAX_CAPLEN}-byte limit"
-            )));
-        }
-        if caplen > room {
-            return Err(ReadError::Corrupt(format!(
-                "{caplen} captured bytes do not fit in a block of {length} bytes"
-            )));
-        }
-        let rest = room.saturating_sub(caplen);
-        if rest > MAX_SKIPPED_BLOCK {
-            return Err(ReadError::Corrupt(format!(
-                "packet block claims {length} bytes for {caplen} bytes of data"
-            )));
-        }
-        let data = packet.get_mut(..caplen_usize).ok_or(ReadError::Truncated)?;
+        let (caplen, rest) = data_and_rest(caplen, room, length)?;
+        let data = packet.get_mut(..caplen).ok_or(ReadError::Truncated)?;
         read_exact(input, data)?;
         skip_small(input, rest)?;
         self.trailer(input, length)?;
-        Ok(caplen_usize)
+        Ok(caplen)
     }
 
     /// The closing copy of the block length must match the opening one.
     fn trailer(&self, input: &mut impl Read, length: u32) -> Result<(), ReadError> {
         let mut trailer = [0u8; 4];
         read_exact(input, &mut trailer)?;
-        let repeated = self.endian.u32(&trailer, 0).ok_or(ReadError::Truncated)?;
+        self.check_trailer(&trailer, length)
+    }
+
+    fn check_trailer(&self, trailer: &[u8], length: u32) -> Result<(), ReadError> {
+        let repeated = self.endian.u32(trailer, 0).ok_or(ReadError::Truncated)?;
         if repeated != length {
             return Err(ReadError::Corrupt(format!(
                 "block length {length} at its start but {repeated} at its end"
@@ -390,6 +413,201 @@ impl PcapngReader {
         }
         Ok(())
     }
+
+    /// Walks the whole blocks in `chunk[pos..filled]` (read in place, not copied), calling
+    /// `each(info, start, frame)` for each packet (its bytes are `chunk[start..start + caplen]`,
+    /// `packets` counts it, and the non-packet blocks tshark numbers). Returns where the first
+    /// block that is not whole starts and the bytes it needs, as `file::walk` does for pcap
+    /// records: a block needs at most `MAX_HELD_BLOCK` bytes, longer ones are skipped across
+    /// calls. The same blocks, checks and errors as `next`, in the same order; the one
+    /// difference: a packet block longer than `MAX_HELD_BLOCK` (over 200 KiB of options)
+    /// hands its packet over before its trailer is checked.
+    pub(super) fn walk(
+        &mut self,
+        packets: &mut u64,
+        chunk: &[u8],
+        mut pos: usize,
+        filled: usize,
+        each: &mut impl FnMut(&PacketInfo, usize, u64),
+    ) -> Result<(usize, usize), ReadError> {
+        loop {
+            let bytes = chunk.get(pos..filled).unwrap_or_default();
+            if let Some(skip) = self.skipping {
+                let step = usize::try_from(skip.left).map_or(bytes.len(), |l| l.min(bytes.len()));
+                pos += step;
+                let left = skip.left - step as u64;
+                self.skipping = Some(Skip { left, ..skip });
+                let Some(trailer) = bytes.get(step..step + 4).filter(|_| left == 0) else {
+                    return Ok((pos, 4));
+                };
+                self.check_trailer(trailer, skip.length)?;
+                self.skipping = None;
+                pos += 4;
+                if skip.numbered {
+                    *packets += 1;
+                }
+                continue;
+            }
+            let Some(header) = bytes.get(..8) else {
+                return Ok((pos, 8));
+            };
+            let block_type = self.endian.u32(header, 0).ok_or(ReadError::Truncated)?;
+            if block_type == SECTION_HEADER {
+                let Some(fixed) = bytes.get(8..16).and_then(|f| <[u8; 8]>::try_from(f).ok()) else {
+                    return Ok((pos, 16));
+                };
+                let raw_length = <[u8; 4]>::try_from(&header[4..8]).unwrap_or_default();
+                // Checked and begun again if the block is not whole yet: the same result.
+                let length = self.begin_section(raw_length, fixed)?;
+                match self.held(bytes, length, 16)? {
+                    Held::Whole => pos += length as usize,
+                    Held::Skipped => pos += 16,
+                    Held::Wait(need) => return Ok((pos, need)),
+                }
+                continue;
+            }
+            let length = self.endian.u32(header, 4).ok_or(ReadError::Truncated)?;
+            match block_type {
+                INTERFACE_DESCRIPTION => {
+                    let body_len = interface_body_len(length)?;
+                    if body_len > MAX_CAPLEN {
+                        return Err(interface_too_long(length));
+                    }
+                    let Some(block) = bytes.get(..length as usize) else {
+                        return Ok((pos, length as usize));
+                    };
+                    self.check_trailer(&block[block.len() - 4..], length)?;
+                    self.add_interface(&block[8..8 + body_len])?;
+                    pos += length as usize;
+                }
+                ENHANCED_PACKET | PACKET | SIMPLE_PACKET => {
+                    let (minimum, fixed_len, what) = if block_type == SIMPLE_PACKET {
+                        (MIN_SIMPLE_PACKET, 4, "simple packet block")
+                    } else {
+                        (MIN_PACKET, PACKET_FIXED, "packet block")
+                    };
+                    check_length(length, minimum, what)?;
+                    let Some(fixed) = bytes.get(8..8 + fixed_len) else {
+                        return Ok((pos, 8 + fixed_len));
+                    };
+                    let (info, caplen) = if block_type == SIMPLE_PACKET {
+                        self.simple_fields(fixed)?
+                    } else {
+                        self.packet_fields(block_type, fixed)?
+                    };
+                    let (caplen, _) = data_and_rest(caplen, length - minimum, length)?;
+                    let start = pos + 8 + fixed_len;
+                    match self.held(bytes, length, 8 + fixed_len + caplen)? {
+                        Held::Wait(need) => return Ok((pos, need)),
+                        Held::Whole => pos += length as usize,
+                        Held::Skipped => pos = start + caplen,
+                    }
+                    *packets += 1;
+                    each(&PacketInfo { caplen, ..info }, start, *packets);
+                }
+                _ => {
+                    check_length(length, BLOCK_OVERHEAD, "block")?;
+                    if length > MAX_SKIPPED_BLOCK {
+                        return Err(ReadError::Corrupt(format!(
+                            "block of type {block_type:#x} claims {length} bytes, \
+                             more than the {MAX_SKIPPED_BLOCK}-byte limit"
+                        )));
+                    }
+                    let numbered = NUMBERED_NON_PACKETS.contains(&block_type);
+                    match self.held(bytes, length, 8)? {
+                        Held::Wait(need) => return Ok((pos, need)),
+                        Held::Whole => {
+                            pos += length as usize;
+                            if numbered {
+                                *packets += 1;
+                            }
+                        }
+                        Held::Skipped => {
+                            pos += 8;
+                            if let Some(skip) = &mut self.skipping {
+                                skip.numbered = numbered;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a block of `length` bytes starting `bytes` is held whole (its trailer checked),
+    /// still to come (`Wait` with the bytes it needs), or, longer than `MAX_HELD_BLOCK`, to
+    /// be skipped after its first `keep` bytes (which must be there; `skipping` is set).
+    fn held(&mut self, bytes: &[u8], length: u32, keep: usize) -> Result<Held, ReadError> {
+        let whole = length as usize;
+        if whole <= MAX_HELD_BLOCK {
+            let Some(block) = bytes.get(..whole) else {
+                return Ok(Held::Wait(whole));
+            };
+            self.check_trailer(&block[whole - 4..], length)?;
+            return Ok(Held::Whole);
+        }
+        if bytes.len() < keep {
+            return Ok(Held::Wait(keep));
+        }
+        self.skipping = Some(Skip {
+            left: u64::from(length) - 4 - keep as u64,
+            length,
+            numbered: false,
+        });
+        Ok(Held::Skipped)
+    }
+
+    /// Whether `walk` stopped inside a block it was skipping (the file must not end there).
+    pub(super) fn mid_block(&self) -> bool {
+        self.skipping.is_some()
+    }
+}
+
+/// What `PcapngReader::held` found.
+enum Held {
+    Whole,
+    Wait(usize),
+    Skipped,
+}
+
+/// The body length of an Interface Description Block of `length` bytes, checked.
+fn interface_body_len(length: u32) -> Result<usize, ReadError> {
+    check_length(
+        length,
+        MIN_INTERFACE_DESCRIPTION,
+        "interface description block",
+    )?;
+    Ok(usize::try_from(length.saturating_sub(BLOCK_OVERHEAD)).unwrap_or(usize::MAX))
+}
+
+fn interface_too_long(length: u32) -> ReadError {
+    ReadError::Corrupt(format!(
+        "interface description block claims {length} bytes, more than the \
+         {MAX_CAPLEN}-byte limit"
+    ))
+}
+
+/// The captured length of a packet block's data, checked against `room` (the body bytes left
+/// after the fixed fields), and the bytes after it (padding, options).
+fn data_and_rest(caplen: u32, room: u32, length: u32) -> Result<(usize, u32), ReadError> {
+    let caplen_usize = usize::try_from(caplen).unwrap_or(usize::MAX);
+    if caplen_usize > MAX_CAPLEN {
+        return Err(ReadError::Corrupt(format!(
+            "packet claims {caplen} captured bytes, more than the {MAX_CAPLEN}-byte limit"
+        )));
+    }
+    if caplen > room {
+        return Err(ReadError::Corrupt(format!(
+            "{caplen} captured bytes do not fit in a block of {length} bytes"
+        )));
+    }
+    let rest = room.saturating_sub(caplen);
+    if rest > MAX_SKIPPED_BLOCK {
+        return Err(ReadError::Corrupt(format!(
+            "packet block claims {length} bytes for {caplen} bytes of data"
+        )));
+    }
+    Ok((caplen_usize, rest))
 }
 
 /// Padding is 0-3 bytes after every packet: read it through a stack buffer rather than the

@@ -1,7 +1,7 @@
 //! A capture file in batches, over `Options::threads` threads.
 //!
-//! A batch (`capture::batch`: about 1 MiB of a pcap file, read in place) is read (a regular
-//! pcap file's chunks at their offsets, any number at once, then indexed in order), decoded
+//! A batch (`capture::batch`: about 1 MiB of a pcap or pcapng file, read in place) is read (a
+//! regular file's chunks at their offsets, any number at once, then indexed in order), decoded
 //! (its plain frames on any thread, several batches at once: `decode_plain_frames`; then, in
 //! order, the frames that need the general decoder and its fragment table: `finish_decode`),
 //! and goes through the stages in file order — routes, then the flow shards, then the name
@@ -546,7 +546,7 @@ pub(super) fn run_file<S: SignalSink>(
         // One thread: each batch is read, decoded and staged in turn.
         let groups = Groups::new(shards, 1);
         let mut work = spare.0.pop().unwrap_or_default();
-        // A regular pcap file chunk by chunk at their offsets, anything else read on.
+        // A regular file chunk by chunk at their offsets, anything else (stdin, gzip) read on.
         let positional = source.positional();
         let mut chunk = 0;
         loop {

@@ -13,24 +13,24 @@ use crate::capture::batch::{self, Fill};
 use crate::capture::file::{CaptureError, FileSource, Positional};
 use crate::pipeline::{Front, Rules};
 
-/// The lanes of a batch run, on whichever thread is free. Reading: a regular pcap file's
+/// The lanes of a batch run, on whichever thread is free. Reading: a regular capture file's
 /// chunks are fetched at their offsets by any number of threads at once (`Task::Fetch`), then
 /// indexed in file order (by the thread that fetched the chunk when it is next, at once, else
 /// as `Task::Index`), and the thread that indexed a chunk decodes its plain frames while the
-/// next chunk is indexed; any other input is read on, one batch at a time (`Task::Read`), and
-/// its batches decoded by any number of threads at once (`Task::Decode`). Then, batches taken
-/// in file order: the rest of decoding (`Task::Finish`: the frames the fast path left, and the
-/// counters; a batch the fast path took whole is finished by whichever thread looks for work
-/// next, without a turn), and the stages (`Task::Stages`), while the other threads help with
-/// its shards (`Task::Shards`). A free thread takes the latest work first (shards, stages,
-/// finish, decode, index, then fetch or read), which drains batches before reading more and
-/// keeps every thread busy: the lanes are not equal (on an office capture the stages take
-/// about as long as reading and decoding together, on a capture of many short flows far
-/// longer), and no fixed split of them over the threads would be even.
+/// next chunk is indexed; any other input (stdin, gzip) is read on, one batch at a time
+/// (`Task::Read`), and its batches decoded by any number of threads at once (`Task::Decode`).
+/// Then, batches taken in file order: the rest of decoding (`Task::Finish`: the frames the fast
+/// path left, and the counters; a batch the fast path took whole is finished by whichever
+/// thread looks for work next, without a turn), and the stages (`Task::Stages`), while the
+/// other threads help with its shards (`Task::Shards`). A free thread takes the latest work
+/// first (shards, stages, finish, decode, index, then fetch or read), which drains batches
+/// before reading more and keeps every thread busy: the lanes are not equal (on an office
+/// capture the stages take about as long as reading and decoding together, on a capture of many
+/// short flows far longer), and no fixed split of them over the threads would be even.
 pub(super) struct Lanes<'s, 'p, 'c> {
     source: Mutex<&'s mut FileSource>,
-    /// For a pcap file that is a regular file: chunks are read at their offsets, by any
-    /// number of threads at once (`Task::Fetch`), then indexed in order (`Task::Index`).
+    /// For a capture that is a regular, uncompressed file: chunks are read at their offsets,
+    /// by any number of threads at once (`Task::Fetch`), then indexed in order (`Task::Index`).
     /// Otherwise one thread at a time reads on (`Task::Read`).
     positional: Option<Positional>,
     front: Mutex<&'p mut Front>,
