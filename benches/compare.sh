@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Times shadowai against the memory-read floor (dd), nDPI's ndpiReader and tshark's field
 # extraction on one input, in one run, on this machine; prints packets/s, MB/s, peak RSS and
-# ratios. Input: ../shared/corpus/bench/mixed-realistic-merged.pcap appended N times (default 20,
-# about 1.1 M packets / 508 MB) with mergecap. Needs: mergecap + tshark (apt: tshark),
-# ndpiReader (apt: libndpi-bin), GNU time (/usr/bin/time), hyperfine (apt: hyperfine) for wall
-# times if present. Missing tools are skipped, loudly. The input is read once from disk
-# before timing (see below; CACHE=keep to skip).
+# ratios. Input: ../shared/corpus/bench/mixed-realistic-merged.pcap appended N times (default
+# 20, about 1.1 M packets) with `mergecap -a`, which writes pcapng (527 MB: the performance
+# issue's input); FORMAT=pcap writes the same packets as pcap (508 MB) instead. Needs: mergecap
+# + tshark (apt: tshark), ndpiReader (apt: libndpi-bin), GNU time (/usr/bin/time), hyperfine
+# (apt: hyperfine) for wall times if present. Missing tools are skipped, loudly. The input is
+# read once from disk before timing (see below; CACHE=keep to skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 copies=${COPIES:-20}
 runs=${RUNS:-3}
+format=${FORMAT:-pcapng}
 src=../shared/corpus/bench/mixed-realistic-merged.pcap
-input=${INPUT:-${TMPDIR:-/tmp}/shadowai-bench-x$copies.pcap}
+input=${INPUT:-${TMPDIR:-/tmp}/shadowai-bench-x$copies.$format}
 [ -f "$src" ] || { echo "compare.sh: $src not found" >&2; exit 2; }
 if [ ! -f "$input" ]; then
   args=(); for _ in $(seq "$copies"); do args+=("$src"); done
-  mergecap -a -F pcap -w "$input" "${args[@]}"
+  mergecap -a -F "$format" -w "$input" "${args[@]}"
 fi
 # How the kernel caches the input changes every tool's cost of reading it. A file just written
 # in small writes (as mergecap writes) is cached in 4 KiB pages; a file read back from disk is

@@ -136,7 +136,12 @@ impl Clock {
 
 impl Interface {
     /// Nanoseconds since the epoch, clamped to what a `u64` holds (years 1970 to 2554).
+    #[inline]
     fn timestamp(&self, units: u64) -> u64 {
+        if let (Clock::NanosPerUnit(per_unit), 0) = (self.clock, self.offset_secs) {
+            // The usual case (µs or ns, no offset), in 64 bits: the same clamp.
+            return units.saturating_mul(per_unit);
+        }
         let nanos = i128::try_from(self.clock.nanos(units)).unwrap_or(i128::MAX);
         let offset = i128::from(self.offset_secs).saturating_mul(1_000_000_000);
         let total = nanos.saturating_add(offset).max(0);
@@ -314,6 +319,7 @@ impl PcapngReader {
 
     /// A packet block's fixed fields (`PACKET_FIXED` bytes after type and length): the
     /// packet (its `caplen` not yet checked, so 0) and the captured length it claims.
+    #[inline]
     fn packet_fields(&self, block_type: u32, fixed: &[u8]) -> Result<(PacketInfo, u32), ReadError> {
         let e = self.endian;
         let field = |at| e.u32(fixed, at).ok_or(ReadError::Truncated);
@@ -369,9 +375,9 @@ impl PcapngReader {
         Ok((info, caplen))
     }
 
-    fn interface(&self, id: u32) -> Result<Interface, ReadError> {
+    fn interface(&self, id: u32) -> Result<&Interface, ReadError> {
         let index = usize::try_from(id).unwrap_or(usize::MAX);
-        self.interfaces.get(index).copied().ok_or_else(|| {
+        self.interfaces.get(index).ok_or_else(|| {
             ReadError::Corrupt(format!(
                 "packet names interface {id} but the section describes {} interface(s)",
                 self.interfaces.len()
@@ -404,6 +410,7 @@ impl PcapngReader {
         self.check_trailer(&trailer, length)
     }
 
+    #[inline]
     fn check_trailer(&self, trailer: &[u8], length: u32) -> Result<(), ReadError> {
         let repeated = self.endian.u32(trailer, 0).ok_or(ReadError::Truncated)?;
         if repeated != length {
@@ -537,6 +544,7 @@ impl PcapngReader {
     /// Whether a block of `length` bytes starting `bytes` is held whole (its trailer checked),
     /// still to come (`Wait` with the bytes it needs), or, longer than `MAX_HELD_BLOCK`, to
     /// be skipped after its first `keep` bytes (which must be there; `skipping` is set).
+    #[inline]
     fn held(&mut self, bytes: &[u8], length: u32, keep: usize) -> Result<Held, ReadError> {
         let whole = length as usize;
         if whole <= MAX_HELD_BLOCK {
@@ -589,6 +597,7 @@ fn interface_too_long(length: u32) -> ReadError {
 
 /// The captured length of a packet block's data, checked against `room` (the body bytes left
 /// after the fixed fields), and the bytes after it (padding, options).
+#[inline]
 fn data_and_rest(caplen: u32, room: u32, length: u32) -> Result<(usize, u32), ReadError> {
     let caplen_usize = usize::try_from(caplen).unwrap_or(usize::MAX);
     if caplen_usize > MAX_CAPLEN {
