@@ -31,7 +31,12 @@ if [ "$cache" = reread ]; then
   sync "$input" && dd if="$input" iflag=nocache count=0 status=none && cat "$input" > /dev/null
 fi
 cargo build --release --quiet
+cargo build --release --quiet --example core-latency
 bin=target/release/shadowai
+# How far apart the cores are (examples/core-latency.rs): on a VM whose vCPUs the hypervisor
+# sometimes puts on different dies, a two-thread run costs about twice as much then.
+latency() { target/release/examples/core-latency | sed 's/.*: //'; }
+latency_before=$(latency)
 packets=$(capinfos -c -M "$input" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 bytes=$(stat -c %s "$input")
 echo "input: $input ($packets packets, $bytes bytes); machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); page cache: $cache; timing: $(command -v hyperfine > /dev/null && echo "hyperfine mean of $runs" || echo "best of $runs (GNU time)")"
@@ -98,3 +103,4 @@ for name in "$all" "$one"; do
   [ -n "${peak[$name]:-}" ] && awk -v n="$name" -v r="${peak[$name]}" 'BEGIN{
     printf "%-46s %5.0f MiB (target <= 64 MiB) %s\n", "peak RSS, " n, r / 1024, (r <= 65536 ? "met" : "NOT met") }'
 done
+echo "cache line round trip between the cores: $latency_before before the runs, $(latency) after"
