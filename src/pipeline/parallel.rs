@@ -138,9 +138,15 @@ impl Work {
             .unwrap_or_default()
     }
 
-    /// A record's numbers for `Cx`: its frame number in its file, and its number in the run.
-    fn context(&self, record: &Record) -> (u64, u64) {
-        let frame = self.batch.frame(record.index as usize).unwrap_or_default();
+    /// A record's numbers for `Cx`: its frame number in its file (only when `sink` takes
+    /// signals, the one thing it is for: reading it touches the batch's packet list, which
+    /// the stages otherwise never read), and its number in the run.
+    fn context(&self, record: &Record, sink: &impl SignalSink) -> (u64, u64) {
+        let frame = if sink.enabled() {
+            self.batch.frame(record.index as usize).unwrap_or_default()
+        } else {
+            0
+        };
         (frame, self.first_seq + u64::from(record.index) + 1)
     }
 }
@@ -392,12 +398,12 @@ fn flow_packet(shard: &mut Shard, rules: Rules<'_>, work: &Work, index: usize) {
     let (Kind::Ip(meta), Some(key)) = (&record.kind, &route.flow) else {
         return;
     };
-    let (frame, seq) = work.context(record);
+    let mut sink = NoSignals;
+    let (frame, seq) = work.context(record, &sink);
     let meta = PacketMeta {
         payload: work.payload(record.payload),
         ..*meta
     };
-    let mut sink = NoSignals;
     let mut cx = Cx {
         sink: &mut sink,
         frame,
@@ -485,7 +491,7 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
         let (Some(record), Some(route)) = (work.records.get(index), work.routes.get(index)) else {
             continue;
         };
-        let (frame, seq) = work.context(record);
+        let (frame, seq) = work.context(record, &sink);
         while let Some((_, _, event)) = pending.next_if(|(at, _, _)| *at <= seq) {
             answer(names, &mut guards, event);
         }
