@@ -97,6 +97,8 @@ impl Spare {
 /// A batch and what the decode side made of it. Reused from batch to batch.
 #[derive(Default)]
 struct Work {
+    /// The pool thread that last took it to read into (`Queues::take_free`).
+    home: usize,
     batch: Batch,
     /// The batch's place in the run (batches are numbered as they are read), which puts them
     /// back in order after decoding on several threads at once.

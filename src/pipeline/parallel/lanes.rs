@@ -139,12 +139,21 @@ impl Queues {
         }
     }
 
-    /// An emptied batch, or a new one.
+    /// An emptied batch, or a new one: one this thread read into last when there is one, so
+    /// that a buffer's lines are written again by the core that holds them (where two cores
+    /// share no cache, a buffer filled by turns on both costs the copy into it dearly).
     fn take_free(&mut self) -> Work {
-        self.free.pop().unwrap_or_else(|| {
-            self.made += 1;
-            Work::default()
-        })
+        let me = rayon::current_thread_index().unwrap_or(usize::MAX);
+        let mine = self.free.iter().rposition(|w| w.home == me);
+        let mut work = match mine {
+            Some(at) => self.free.swap_remove(at),
+            None => self.free.pop().unwrap_or_else(|| {
+                self.made += 1;
+                Work::default()
+            }),
+        };
+        work.home = me;
+        work
     }
 }
 
