@@ -21,12 +21,13 @@ use crate::pipeline::{Front, Rules};
 /// (`Task::Read`), and its batches decoded by any number of threads at once (`Task::Decode`).
 /// Then, batches taken in file order: the rest of decoding (`Task::Finish`: the frames the fast
 /// path left, and the counters; a batch the fast path took whole is finished by whichever
-/// thread looks for work next, without a turn), and the stages (`Task::Stages`), while the
-/// other threads help with its shards (`Task::Shards`). A free thread takes the latest work
-/// first (shards, stages, finish, decode, index, then fetch or read), which drains batches
-/// before reading more and keeps every thread busy: the lanes are not equal (on an office
-/// capture the stages take about as long as reading and decoding together, on a capture of many
-/// short flows far longer), and no fixed split of them over the threads would be even.
+/// thread looks for work next, without a turn), and the stages (`Task::Stages`, on the pool's
+/// first thread only), while the other threads help with its shards (`Task::Shards`). A free
+/// thread takes the latest work first (shards, stages, finish, decode, index, then fetch or
+/// read), which drains batches before reading more and keeps every thread busy: the lanes are
+/// not equal (on an office capture the stages take about as long as reading and decoding
+/// together, on a capture of many short flows far longer), and no fixed split of them over the
+/// threads would be even.
 pub(super) struct Lanes<'s, 'p, 'c> {
     source: Mutex<&'s mut FileSource>,
     /// For a capture that is a regular, uncompressed file: chunks are read at their offsets,
@@ -377,6 +378,10 @@ impl Lanes<'_, '_, '_> {
     /// Waits for work that can be done now, and takes it; `None` when all is done.
     fn next_task(&self) -> Option<Task> {
         let mut queues = lock(&self.queues);
+        // Only the pool's first thread runs the stages (it reads too when they wait): the flow
+        // tables and the name stage's maps stay in its cache instead of following the batches
+        // from core to core.
+        let stager = rayon::current_thread_index().unwrap_or(0) == 0;
         loop {
             let q = &mut *queues;
             if q.aborted {
@@ -397,7 +402,7 @@ impl Lanes<'_, '_, '_> {
                 q.next_finish += 1;
                 q.decoded.push_back(work);
             }
-            if !q.staging {
+            if !q.staging && stager {
                 if let Some(work) = q.decoded.pop_front() {
                     q.staging = true;
                     return Some(Task::Stages(work));
