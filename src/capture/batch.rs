@@ -394,6 +394,19 @@ mod tests {
         }
     }
 
+    /// `count` comment options of 65,532 bytes each and the end of options, in `ng`'s byte
+    /// order: options that make a block longer than `MAX_HELD_BLOCK`.
+    fn comments(ng: &crate::capture::test_fixtures::Ng, count: usize) -> Vec<u8> {
+        let mut options = Vec::new();
+        for _ in 0..count {
+            options.extend(ng.w16(1));
+            options.extend(ng.w16(0xfffc));
+            options.extend(vec![b'c'; 0xfffc]);
+        }
+        options.extend([0; 4]);
+        options
+    }
+
     /// A pcapng file of every kind of block: two sections in both byte orders (the second
     /// with long options), interfaces with different link types and clocks, packet blocks of
     /// every kind and size up to the limit (so blocks straddle every chunk boundary), and
@@ -430,12 +443,7 @@ mod tests {
         shb.extend(ng.w16(1));
         shb.extend(ng.w16(0));
         shb.extend([0xff; 8]);
-        for _ in 0..11 {
-            shb.extend(ng.w16(1));
-            shb.extend(ng.w16(0xfffc));
-            shb.extend(vec![b'c'; 0xfffc]);
-        }
-        shb.extend([0; 4]);
+        shb.extend(comments(&ng, 11));
         ng.block(0x0a0d_0d0a, &shb);
         ng.idb(101, 0, &[(9, &[0x80 | 10])]).idb(1, 0, &[]);
         add_packets(&mut ng, 200, 2);
@@ -583,12 +591,7 @@ mod tests {
         body.extend(ng.w32(60));
         body.extend(ng.w32(60));
         body.extend([2; 60]);
-        for _ in 0..6 {
-            body.extend(ng.w16(1));
-            body.extend(ng.w16(0xfffc));
-            body.extend(vec![b'x'; 0xfffc]);
-        }
-        body.extend([0; 4]);
+        body.extend(comments(&ng, 6));
         ng.block(6, &body).epb(0, 3, 60, &[3; 60]);
         let bytes = &ng.bytes;
         let (want, want_err) = direct(bytes);

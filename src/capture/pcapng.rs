@@ -203,13 +203,7 @@ impl PcapngReader {
                 }
                 SIMPLE_PACKET => return self.simple_packet(input, packet, length).map(Some),
                 _ => {
-                    check_length(length, BLOCK_OVERHEAD, "block")?;
-                    if length > MAX_SKIPPED_BLOCK {
-                        return Err(ReadError::Corrupt(format!(
-                            "block of type {block_type:#x} claims {length} bytes, \
-                             more than the {MAX_SKIPPED_BLOCK}-byte limit"
-                        )));
-                    }
+                    check_skipped_block(block_type, length)?;
                     skip(input, u64::from(length.saturating_sub(BLOCK_OVERHEAD)))?;
                     self.trailer(input, length)?;
                     if NUMBERED_NON_PACKETS.contains(&block_type) {
@@ -513,13 +507,7 @@ impl PcapngReader {
                     each(&PacketInfo { caplen, ..info }, start, *packets);
                 }
                 _ => {
-                    check_length(length, BLOCK_OVERHEAD, "block")?;
-                    if length > MAX_SKIPPED_BLOCK {
-                        return Err(ReadError::Corrupt(format!(
-                            "block of type {block_type:#x} claims {length} bytes, \
-                             more than the {MAX_SKIPPED_BLOCK}-byte limit"
-                        )));
-                    }
+                    check_skipped_block(block_type, length)?;
                     let numbered = NUMBERED_NON_PACKETS.contains(&block_type);
                     match self.held(bytes, length, 8)? {
                         Held::Wait(need) => return Ok((pos, need)),
@@ -576,6 +564,19 @@ enum Held {
     Whole,
     Wait(usize),
     Skipped,
+}
+
+/// A block this reader skips (any but section, interface and packet blocks) must have a
+/// plausible length.
+fn check_skipped_block(block_type: u32, length: u32) -> Result<(), ReadError> {
+    check_length(length, BLOCK_OVERHEAD, "block")?;
+    if length > MAX_SKIPPED_BLOCK {
+        return Err(ReadError::Corrupt(format!(
+            "block of type {block_type:#x} claims {length} bytes, \
+             more than the {MAX_SKIPPED_BLOCK}-byte limit"
+        )));
+    }
+    Ok(())
 }
 
 /// The body length of an Interface Description Block of `length` bytes, checked.
