@@ -6,8 +6,8 @@
 //! Three ways to fill one: `fill` reads on from where the last batch ended (any input);
 //! `fetch` reads chunk number k of a regular (uncompressed) file at its offset (`pread`), so
 //! several threads can read at once, and `index` then walks the chunks' records or blocks in
-//! order; and
-//! `for_each_packet` fills batches on a second thread and hands the packets over one by one.
+//! order; and `for_each_packet` fills batches on a second thread and hands the packets over
+//! one by one.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -22,7 +22,7 @@ const CHUNK: usize = 1 << 20;
 /// Room for the packets of a batch allocated at first (the list grows if a chunk holds more).
 const BATCH_PACKETS: usize = 4096;
 const _: () = assert!(CHUNK >= MIN_CHUNK);
-/// Room before a fetched chunk (`fetch`) for the start of a record the last chunk cut.
+/// Room before a fetched chunk (`fetch`) for the start of a record or block the last chunk cut.
 const HEAD: usize = CARRY_MAX;
 /// Batches in flight between the reader and the consumer.
 const IN_FLIGHT: usize = 4;
@@ -526,7 +526,7 @@ mod tests {
     /// length hands its packet over before its trailer, which then fails).
     #[test]
     fn damaged_files_read_the_same_in_place() {
-        use crate::capture::test_fixtures::{pcap, sample_pcapng, xorshift, Ng, FRAME_A};
+        use crate::capture::test_fixtures::{damaged, pcap, sample_pcapng, source, Ng, FRAME_A};
         let mut long = Ng::new(false);
         long.idb(1, 0, &[]);
         for i in 0..40u32 {
@@ -548,20 +548,8 @@ mod tests {
         let mut state = 0x2545_f491_4f6c_dd1d;
         for sample in &samples {
             for _ in 0..150 {
-                let mut bytes = sample.clone();
-                for _ in 0..1 + xorshift(&mut state) % 3 {
-                    let at = (xorshift(&mut state) % bytes.len() as u64) as usize;
-                    bytes[at] = xorshift(&mut state) as u8;
-                }
-                if xorshift(&mut state).is_multiple_of(4) {
-                    bytes.truncate((xorshift(&mut state) % bytes.len() as u64) as usize);
-                }
-                if FileSource::from_reader(
-                    "t".into(),
-                    Box::new(std::io::Cursor::new(bytes.clone())),
-                )
-                .is_err()
-                {
+                let bytes = damaged(sample, &mut state);
+                if source(&bytes).is_err() {
                     continue;
                 }
                 let (want, want_err) = direct(&bytes);

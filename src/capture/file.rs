@@ -658,8 +658,8 @@ mod tests {
 
     use super::*;
     use crate::capture::test_fixtures::{
-        expected_sample_pcapng, gzip, pcap, read_all, read_bytes, sample_pcap, sample_pcapng,
-        source, xorshift, Ng, FRAME_A,
+        damaged, expected_sample_pcapng, gzip, pcap, read_all, read_bytes, sample_pcap,
+        sample_pcapng, source, xorshift, Ng, FRAME_A,
     };
 
     #[test]
@@ -715,18 +715,7 @@ mod tests {
         let mut state = 0x9e37_79b9_7f4a_7c15;
         for sample in &samples {
             for _ in 0..3_000 {
-                let mut bytes = sample.clone();
-                for _ in 0..1 + xorshift(&mut state) % 4 {
-                    let at = (xorshift(&mut state) % bytes.len() as u64) as usize;
-                    bytes[at] = match xorshift(&mut state) % 4 {
-                        0 => 0,
-                        1 => 0xff,
-                        _ => xorshift(&mut state) as u8,
-                    };
-                }
-                if xorshift(&mut state).is_multiple_of(8) {
-                    bytes.truncate((xorshift(&mut state) % bytes.len() as u64) as usize);
-                }
+                let bytes = damaged(sample, &mut state);
                 if let Ok(mut source) = source(&bytes) {
                     let _ = read_all(&mut source);
                 }

@@ -90,6 +90,24 @@ pub(crate) fn xorshift(state: &mut u64) -> u64 {
     *state
 }
 
+/// `sample` with one to four bytes changed (to 0, to 0xff or at random) and, one time in
+/// eight, cut short at random: the damage the mutation tests read.
+pub(crate) fn damaged(sample: &[u8], state: &mut u64) -> Vec<u8> {
+    let mut bytes = sample.to_vec();
+    for _ in 0..1 + xorshift(state) % 4 {
+        let at = (xorshift(state) % bytes.len() as u64) as usize;
+        bytes[at] = match xorshift(state) % 4 {
+            0 => 0,
+            1 => 0xff,
+            _ => xorshift(state) as u8,
+        };
+    }
+    if xorshift(state).is_multiple_of(8) {
+        bytes.truncate((xorshift(state) % bytes.len() as u64) as usize);
+    }
+    bytes
+}
+
 pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).expect("gzip");

@@ -496,15 +496,19 @@ pub struct Catalogue {
 impl Catalogue {
     /// The catalogue compiled into the binary.
     pub fn embedded() -> Result<Catalogue, RuleError> {
-        let sources: Vec<Source<'_>> = Source::embedded().map(|(_, source)| source).collect();
-        Catalogue::build(&sources, true)
+        Catalogue::embedded_read(true)
     }
 
     /// The catalogue compiled into the binary, read from the YAML alone (what
     /// `shadowai rules check` checks, and what the compiled form must give).
     pub fn embedded_from_yaml() -> Result<Catalogue, RuleError> {
+        Catalogue::embedded_read(false)
+    }
+
+    /// The embedded files, from their compiled forms when `compiled` is set.
+    fn embedded_read(compiled: bool) -> Result<Catalogue, RuleError> {
         let sources: Vec<Source<'_>> = Source::embedded().map(|(_, source)| source).collect();
-        Catalogue::build(&sources, false)
+        Catalogue::build(&sources, compiled)
     }
 
     /// The embedded files, then every `*.yaml` / `*.yml` file in each directory (in file-name

@@ -140,11 +140,10 @@ impl Queues {
         }
     }
 
-    /// An emptied batch, or a new one: one this thread read into last when there is one, so
+    /// An emptied batch, or a new one: one thread `me` read into last when there is one, so
     /// that a buffer's lines are written again by the core that holds them (where two cores
     /// share no cache, a buffer filled by turns on both costs the copy into it dearly).
-    fn take_free(&mut self) -> Work {
-        let me = rayon::current_thread_index().unwrap_or(usize::MAX);
+    fn take_free(&mut self, me: usize) -> Work {
         let mine = self.free.iter().rposition(|w| w.home == me);
         let mut work = match mine {
             Some(at) => self.free.swap_remove(at),
@@ -378,10 +377,11 @@ impl Lanes<'_, '_, '_> {
     /// Waits for work that can be done now, and takes it; `None` when all is done.
     fn next_task(&self) -> Option<Task> {
         let mut queues = lock(&self.queues);
-        // Only the pool's first thread runs the stages (it reads too when they wait): the flow
-        // tables and the name stage's maps stay in its cache instead of following the batches
-        // from core to core.
-        let stager = rayon::current_thread_index().unwrap_or(0) == 0;
+        // This thread's place in the pool. Only the first thread runs the stages (it reads too
+        // when they wait): the flow tables and the name stage's maps stay in its cache instead
+        // of following the batches from core to core.
+        let me = rayon::current_thread_index().unwrap_or(0);
+        let stager = me == 0;
         loop {
             let q = &mut *queues;
             if q.aborted {
@@ -428,14 +428,14 @@ impl Lanes<'_, '_, '_> {
             }
             let more = q.result.is_none() && (!q.free.is_empty() || q.made < self.works);
             if more && self.positional.is_some() && q.last_chunk.is_none_or(|c| q.next_fetch <= c) {
-                let work = q.take_free();
+                let work = q.take_free(me);
                 let chunk = q.next_fetch;
                 q.next_fetch += 1;
                 q.fetching += 1;
                 return Some(Task::Fetch(chunk, work));
             }
             if more && self.positional.is_none() && !q.reading {
-                let work = q.take_free();
+                let work = q.take_free(me);
                 q.reading = true;
                 return Some(Task::Read(work));
             }
