@@ -402,10 +402,10 @@ fn flow_packet(shard: &mut Shard, rules: Rules<'_>, work: &Work, index: usize) {
     };
     let mut sink = NoSignals;
     let (frame, seq) = work.context(record, &sink);
-    let meta = PacketMeta {
-        payload: work.payload(record.payload),
-        ..*meta
-    };
+    // The whole meta copied at once, then its payload: a struct update would copy it field
+    // by field.
+    let mut meta: PacketMeta<'_> = *meta;
+    meta.payload = work.payload(record.payload);
     let mut cx = Cx {
         sink: &mut sink,
         frame,
@@ -505,7 +505,8 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
         let payload = work.payload(record.payload);
         match &record.kind {
             Kind::Ip(meta) if route.names != NameWork::Nothing => {
-                let meta = PacketMeta { payload, ..*meta };
+                let mut meta: PacketMeta<'_> = *meta;
+                meta.payload = payload;
                 names.packet(route.names, &meta, &mut cx);
             }
             Kind::Arp { src_mac } => names.arp(*src_mac, payload, &mut cx),
