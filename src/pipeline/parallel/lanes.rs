@@ -2,7 +2,8 @@
 //! turn, and when the shards of a batch are shared out.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use super::{
@@ -41,8 +42,14 @@ pub(super) struct Lanes<'s, 'p, 'c> {
     /// `stage` meanwhile).
     rules: Rules<'c>,
     queues: Mutex<Queues>,
-    /// Signalled whenever a lane finishes a batch or a group of shards.
+    /// Signalled whenever a lane finishes a batch or a group of shards, when a thread waits
+    /// on it (`sleepers`).
     wake: Condvar,
+    /// Threads waiting on `wake`, counted while they hold the `queues` lock. A thread that
+    /// changed the queues (under that lock) and then finds none skips the wake-up system
+    /// call: any thread that went to sleep before the change counted itself before it let
+    /// go of the lock, so the count seen after the change includes it.
+    sleepers: AtomicUsize,
     /// Batches in circulation at most (memory stays bounded).
     works: usize,
     /// `Options::share_shards`.
@@ -192,6 +199,7 @@ impl<'s, 'p, 'c> Lanes<'s, 'p, 'c> {
             groups,
             queues: Mutex::new(queues),
             wake: Condvar::new(),
+            sleepers: AtomicUsize::new(0),
             works: threads + 4,
             share_shards,
             costs: Mutex::new(Costs::default()),
@@ -274,7 +282,7 @@ impl Lanes<'_, '_, '_> {
                     lock(&self.queues).groups_left -= 1;
                 }
             }
-            self.wake.notify_all();
+            self.wake_all();
         }
     }
 
@@ -293,7 +301,7 @@ impl Lanes<'_, '_, '_> {
             queues.decoding += 1;
         }
         // The next chunk can be indexed meanwhile.
-        self.wake.notify_all();
+        self.wake_all();
         self.decode(work);
     }
 
@@ -351,7 +359,7 @@ impl Lanes<'_, '_, '_> {
             queues.shard_groups = (1..groups).rev().map(|g| (g, Arc::clone(&work))).collect();
             queues.groups_left = groups - 1;
         }
-        self.wake.notify_all();
+        self.wake_all();
         shard_group(&self.groups, 0, rules, &work);
         let mut queues = lock(&self.queues);
         loop {
@@ -363,15 +371,30 @@ impl Lanes<'_, '_, '_> {
             } else if queues.groups_left == 0 || queues.aborted {
                 break;
             } else {
-                queues = self
-                    .wake
-                    .wait(queues)
-                    .unwrap_or_else(PoisonError::into_inner);
+                queues = self.sleep(queues);
             }
         }
         drop(queues);
         // Every group's holder dropped its share before saying it was done.
         Arc::try_unwrap(work).ok()
+    }
+
+    /// Wakes the threads waiting for work, if any.
+    fn wake_all(&self) {
+        if self.sleepers.load(Ordering::Relaxed) > 0 {
+            self.wake.notify_all();
+        }
+    }
+
+    /// Waits on `wake` (the `queues` lock held), counted in `sleepers`.
+    fn sleep<'q>(&self, queues: MutexGuard<'q, Queues>) -> MutexGuard<'q, Queues> {
+        self.sleepers.fetch_add(1, Ordering::Relaxed);
+        let queues = self
+            .wake
+            .wait(queues)
+            .unwrap_or_else(PoisonError::into_inner);
+        self.sleepers.fetch_sub(1, Ordering::Relaxed);
+        queues
     }
 
     /// Waits for work that can be done now, and takes it; `None` when all is done.
@@ -449,10 +472,7 @@ impl Lanes<'_, '_, '_> {
             if q.result.is_some() && !busy && !queued {
                 return None;
             }
-            queues = self
-                .wake
-                .wait(queues)
-                .unwrap_or_else(PoisonError::into_inner);
+            queues = self.sleep(queues);
         }
     }
 }
