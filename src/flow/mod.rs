@@ -251,6 +251,7 @@ fn addr_bits(ip: IpAddr) -> u128 {
 }
 
 impl FlowKey {
+    #[inline]
     pub fn new(protocol: u8, a: (IpAddr, u16), b: (IpAddr, u16)) -> Self {
         let v6 = a.0.is_ipv6();
         let a = (addr_bits(a.0), a.1);
@@ -275,6 +276,7 @@ impl FlowKey {
     }
 
     /// The key of a TCP or UDP packet's flow.
+    #[inline]
     pub fn of(protocol: u8, meta: &PacketMeta<'_>) -> Self {
         Self::new(
             protocol,
