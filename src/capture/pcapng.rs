@@ -313,7 +313,7 @@ impl PcapngReader {
 
     /// A packet block's fixed fields (`PACKET_FIXED` bytes after type and length): the
     /// packet (its `caplen` not yet checked, so 0) and the captured length it claims.
-    #[inline]
+    #[inline(always)]
     fn packet_fields(&self, block_type: u32, fixed: &[u8]) -> Result<(PacketInfo, u32), ReadError> {
         let e = self.endian;
         let field = |at| e.u32(fixed, at).ok_or(ReadError::Truncated);
