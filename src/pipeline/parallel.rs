@@ -304,12 +304,17 @@ struct Stages<'p, 'c> {
 struct Groups<'p> {
     groups: Vec<Mutex<&'p mut [Shard]>>,
     per: usize,
+    /// Each shard's group and place in it (`shard / per`, `shard % per`), worked out once
+    /// rather than divided out for every packet (a `div` of 10–20 cycles when `per` is not
+    /// known at compile time).
+    places: Vec<(usize, usize)>,
 }
 
 impl<'p> Groups<'p> {
     fn new(shards: &'p mut [Shard], groups: usize) -> Self {
         let per = shards.len().div_ceil(groups.max(1)).max(1);
         Groups {
+            places: (0..shards.len()).map(|s| (s / per, s % per)).collect(),
             groups: shards.chunks_mut(per).map(Mutex::new).collect(),
             per,
         }
@@ -326,7 +331,8 @@ impl<'p> Groups<'p> {
         locked: &'g mut [MutexGuard<'_, &'p mut [Shard]>],
         shard: usize,
     ) -> Option<&'g mut Shard> {
-        locked.get_mut(shard / self.per)?.get_mut(shard % self.per)
+        let &(group, place) = self.places.get(shard)?;
+        locked.get_mut(group)?.get_mut(place)
     }
 }
 
