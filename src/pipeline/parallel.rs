@@ -153,6 +153,14 @@ impl Work {
     }
 }
 
+/// A record's meta with its payload: copied whole, then the payload set (a struct update,
+/// `PacketMeta { payload, ..*meta }`, copies it field by field).
+fn with_payload<'a>(meta: &PacketMeta<'static>, payload: &'a [u8]) -> PacketMeta<'a> {
+    let mut meta: PacketMeta<'a> = *meta;
+    meta.payload = payload;
+    meta
+}
+
 /// Where `inner` starts within `outer`, when it lies inside it.
 fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
     let (outer_start, inner_start) = (outer.as_ptr() as usize, inner.as_ptr() as usize);
@@ -408,10 +416,7 @@ fn flow_packet(shard: &mut Shard, rules: Rules<'_>, work: &Work, index: usize) {
     };
     let mut sink = NoSignals;
     let (frame, seq) = work.context(record, &sink);
-    // The whole meta copied at once, then its payload: a struct update would copy it field
-    // by field.
-    let mut meta: PacketMeta<'_> = *meta;
-    meta.payload = work.payload(record.payload);
+    let meta = with_payload(meta, work.payload(record.payload));
     let mut cx = Cx {
         sink: &mut sink,
         frame,
@@ -511,8 +516,7 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
         let payload = work.payload(record.payload);
         match &record.kind {
             Kind::Ip(meta) if route.names != NameWork::Nothing => {
-                let mut meta: PacketMeta<'_> = *meta;
-                meta.payload = payload;
+                let meta = with_payload(meta, payload);
                 names.packet(route.names, &meta, &mut cx);
             }
             Kind::Arp { src_mac } => names.arp(*src_mac, payload, &mut cx),
