@@ -486,6 +486,24 @@ fn walk(
     reader: &PcapReader,
     packets: &mut u64,
     chunk: &[u8],
+    pos: usize,
+    filled: usize,
+    each: &mut impl FnMut(&PacketInfo, usize, u64),
+) -> Result<(usize, usize), ReadError> {
+    // The byte order chosen once, not at every field.
+    if reader.big_endian() {
+        walk_in::<true>(reader, packets, chunk, pos, filled, each)
+    } else {
+        walk_in::<false>(reader, packets, chunk, pos, filled, each)
+    }
+}
+
+/// `walk` in one byte order (`BIG`: big-endian).
+#[inline(always)]
+fn walk_in<const BIG: bool>(
+    reader: &PcapReader,
+    packets: &mut u64,
+    chunk: &[u8],
     mut pos: usize,
     filled: usize,
     each: &mut impl FnMut(&PacketInfo, usize, u64),
@@ -495,7 +513,7 @@ fn walk(
         let have = filled.saturating_sub(pos);
         let mut need = header_len;
         if let Some(header) = chunk.get(pos..pos + header_len).filter(|_| have >= need) {
-            let info = reader.record(header)?;
+            let info = reader.record_in::<BIG>(header)?;
             need += info.caplen;
             if have >= need {
                 *packets += 1;

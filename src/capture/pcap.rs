@@ -94,7 +94,34 @@ impl PcapReader {
     /// Reads one record header (`header_len()` bytes): the packet it announces, whose bytes
     /// follow it. A captured length over 256 KiB is corrupt.
     pub(super) fn record(&self, header: &[u8]) -> Result<PacketInfo, ReadError> {
-        let field = |at| self.kind.endian.u32(header, at).ok_or(ReadError::Truncated);
+        match self.kind.endian {
+            Endian::Little => self.record_in::<false>(header),
+            Endian::Big => self.record_in::<true>(header),
+        }
+    }
+
+    /// Whether the file is big-endian (`record_in`'s `BIG`).
+    pub(super) fn big_endian(&self) -> bool {
+        self.kind.endian == Endian::Big
+    }
+
+    /// `record` in one byte order (`BIG`: big-endian), for loops that choose it once.
+    #[inline(always)]
+    pub(super) fn record_in<const BIG: bool>(
+        &self,
+        header: &[u8],
+    ) -> Result<PacketInfo, ReadError> {
+        let field = |at: usize| {
+            let raw: [u8; 4] = header
+                .get(at..at + 4)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(ReadError::Truncated)?;
+            Ok::<u32, ReadError>(if BIG {
+                u32::from_be_bytes(raw)
+            } else {
+                u32::from_le_bytes(raw)
+            })
+        };
         let (seconds, fraction) = (field(0)?, field(4)?);
         let (mut caplen, mut orig_len) = (field(8)?, field(12)?);
         if self.lengths_swapped && caplen > orig_len {
