@@ -13,7 +13,13 @@ use std::net::Ipv6Addr;
 /// accepted, as Wireshark does), printable code points as is, unprintable ones as `\uXXXX` /
 /// `\UXXXXXXXX`, and anything undecodable as U+FFFD.
 pub(crate) fn write_format_text(bytes: &[u8], out: &mut String) {
-    let mut rest = bytes;
+    // Printable ASCII, nearly every name there is, is copied as it is in one go.
+    let plain = bytes
+        .iter()
+        .position(|b| !(0x20..=0x7e).contains(b))
+        .unwrap_or(bytes.len());
+    let (head, mut rest) = bytes.split_at(plain);
+    out.push_str(std::str::from_utf8(head).unwrap_or_default());
     while let Some((&first, tail)) = rest.split_first() {
         rest = tail;
         if first < 0x80 {
