@@ -30,7 +30,7 @@ use crate::capture::batch::{self, Batch, Fill};
 use crate::capture::file::{CaptureError, FileSource, Positional};
 use crate::decode::Decoder;
 use crate::decode::PacketMeta;
-use crate::flow::SweepClock;
+use crate::flow::{FlowKey, SweepClock};
 
 mod lanes;
 
@@ -113,7 +113,7 @@ struct Work {
     counts: Counts,
     /// Payloads of reassembled datagrams (they are not in the batch's buffer).
     side: Vec<u8>,
-    /// The route of each record, made in the stages lane.
+    /// The route of each record, when the shards are shared out in groups (`begin_stages`).
     routes: Vec<Route>,
     /// Per shard, the indexes in `records` of its packets, in order (only when the shards are
     /// shared out in groups).
@@ -123,8 +123,9 @@ struct Work {
     /// (record index, capture time) of the packets at which the shards look for idle flows
     /// (`SweepClock`), before the packet itself.
     sweeps: Vec<(usize, u64)>,
-    /// Indexes of the records the name stage reads (a small part of most captures).
-    named: Vec<u32>,
+    /// Indexes of the records the name stage reads (a small part of most captures), with
+    /// what it does with them.
+    named: Vec<(u32, NameWork)>,
 }
 
 impl Work {
@@ -344,37 +345,56 @@ impl<'p> Groups<'p> {
     }
 }
 
-/// Runs one decoded batch through the stages, all on this thread: routes, the flow shards,
-/// then the name stage.
+/// Runs one decoded batch through the stages, all on this thread: routes and the flow
+/// shards, then the name stage.
 fn stages(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut Work) {
-    begin_stages(stage, work, false);
-    all_shards(groups, stage.rules, work);
+    routes_and_shards(stage, groups, work);
     end_stages(stage, groups, work);
 }
 
-/// Every shard takes its packets of `work`, on this thread. Shards share nothing, so taking
-/// the packets in capture order, each to its own shard, is the same as taking the shards one
-/// after the other (and needs no per-shard lists).
-fn all_shards(groups: &Groups<'_>, rules: Rules<'_>, work: &Work) {
+/// Every packet of `work` gets its route and goes to its flow's shard, on this thread, in one
+/// pass (no list of routes kept: the name stage's packets keep theirs in `named`). Shards
+/// share nothing, so taking the packets in capture order, each to its own shard, is the same
+/// as taking the shards one after the other. The sweeps are made where they fall, in every
+/// shard at once.
+fn routes_and_shards(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut Work) {
+    let (sweep_clock, rules) = (&mut *stage.sweep_clock, stage.rules);
+    let mut named = std::mem::take(&mut work.named);
+    named.clear();
     let mut guards = groups.lock_all();
-    let mut sweeps = work.sweeps.iter().peekable();
-    for (index, route) in work.routes.iter().enumerate() {
-        if let Some(key) = &route.flow {
-            if let Some((_, now)) = sweeps.next_if(|(at, _)| *at == index) {
-                for guard in guards.iter_mut() {
-                    guard.iter_mut().for_each(|shard| shard.sweep(*now, rules));
-                }
+    for (index, record) in work.records.iter().enumerate() {
+        let (meta, route) = match &record.kind {
+            // A route depends on transport and ports only, not on the payload.
+            Kind::Ip(meta) => (meta, route(meta)),
+            Kind::Arp { .. } => {
+                named.push((index as u32, NameWork::Nothing));
+                continue;
             }
-            if let Some(shard) = groups.shard_mut(&mut guards, key.shard(SHARDS)) {
-                flow_packet(shard, rules, work, index);
+            Kind::Skip => continue,
+        };
+        if route.names != NameWork::Nothing {
+            named.push((index as u32, route.names));
+        }
+        let Some(key) = &route.flow else {
+            continue;
+        };
+        if sweep_clock.due(meta.ts_nanos) {
+            for guard in guards.iter_mut() {
+                guard
+                    .iter_mut()
+                    .for_each(|shard| shard.sweep(meta.ts_nanos, rules));
             }
         }
+        if let Some(shard) = groups.shard_mut(&mut guards, key.shard(SHARDS)) {
+            flow_packet(shard, rules, work, record, key, route.name_flow);
+        }
     }
+    work.named = named;
 }
 
-/// The first part of the stages: each packet's route, the sweeps, the name stage's records,
-/// and (`lists`) each shard's list of packets.
-fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work, lists: bool) {
+/// The first part of the stages when other threads take groups of shards: each packet's
+/// route, the sweeps, the name stage's packets, and each shard's list of packets.
+fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
     let sweep_clock = &mut *stage.sweep_clock;
     work.sweeps.clear();
     work.named.clear();
@@ -390,15 +410,13 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work, lists: bool) {
             Kind::Arp { .. } | Kind::Skip => Route::NONE,
         };
         if route.names != NameWork::Nothing || matches!(record.kind, Kind::Arp { .. }) {
-            work.named.push(routes.len() as u32);
+            work.named.push((routes.len() as u32, route.names));
         }
         if let (Kind::Ip(meta), Some(key)) = (&record.kind, &route.flow) {
             if sweep_clock.due(meta.ts_nanos) {
                 work.sweeps.push((routes.len(), meta.ts_nanos));
             }
-            if lists {
-                shard_lists[key.shard(SHARDS)].push(routes.len() as u32);
-            }
+            shard_lists[key.shard(SHARDS)].push(routes.len() as u32);
         }
         routes.push(route);
     }
@@ -406,12 +424,17 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work, lists: bool) {
     work.lists = shard_lists;
 }
 
-/// One packet of `work` in its flow's shard.
-fn flow_packet(shard: &mut Shard, rules: Rules<'_>, work: &Work, index: usize) {
-    let (Some(record), Some(route)) = (work.records.get(index), work.routes.get(index)) else {
-        return;
-    };
-    let (Kind::Ip(meta), Some(key)) = (&record.kind, &route.flow) else {
+/// One packet of `work` (`record`) in its flow's shard.
+#[inline(always)]
+fn flow_packet(
+    shard: &mut Shard,
+    rules: Rules<'_>,
+    work: &Work,
+    record: &Record,
+    key: &FlowKey,
+    name_flow: bool,
+) {
+    let Kind::Ip(meta) = &record.kind else {
         return;
     };
     let mut sink = NoSignals;
@@ -422,14 +445,7 @@ fn flow_packet(shard: &mut Shard, rules: Rules<'_>, work: &Work, index: usize) {
         frame,
         seq,
     };
-    shard.packet(
-        rules,
-        DnsAccess::Later,
-        &meta,
-        key,
-        route.name_flow,
-        &mut cx,
-    );
+    shard.packet(rules, DnsAccess::Later, &meta, key, name_flow, &mut cx);
 }
 
 /// The shards of group `group` take their packets of `work` (from `work.lists`).
@@ -450,7 +466,13 @@ fn shard_group(groups: &Groups<'_>, group: usize, rules: Rules<'_>, work: &Work)
             while let Some((_, now)) = sweeps.next_if(|(at, _)| *at <= index) {
                 shard.sweep(*now, rules);
             }
-            flow_packet(shard, rules, work, index);
+            let (Some(record), Some(route)) = (work.records.get(index), work.routes.get(index))
+            else {
+                continue;
+            };
+            if let Some(key) = &route.flow {
+                flow_packet(shard, rules, work, record, key, route.name_flow);
+            }
         }
         for (_, now) in sweeps {
             shard.sweep(*now, rules);
@@ -499,9 +521,8 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
         };
     let mut pending = events.drain(..).peekable();
     let mut sink = NoSignals;
-    for &index in &work.named {
-        let index = index as usize;
-        let (Some(record), Some(route)) = (work.records.get(index), work.routes.get(index)) else {
+    for &(index, name_work) in &work.named {
+        let Some(record) = work.records.get(index as usize) else {
             continue;
         };
         let (frame, seq) = work.context(record, &sink);
@@ -515,9 +536,9 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
         };
         let payload = work.payload(record.payload);
         match &record.kind {
-            Kind::Ip(meta) if route.names != NameWork::Nothing => {
+            Kind::Ip(meta) if name_work != NameWork::Nothing => {
                 let meta = with_payload(meta, payload);
-                names.packet(route.names, &meta, &mut cx);
+                names.packet(name_work, &meta, &mut cx);
             }
             Kind::Arp { src_mac } => names.arp(*src_mac, payload, &mut cx),
             Kind::Ip(_) | Kind::Skip => {}

@@ -7,8 +7,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use super::{
-    all_shards, begin_stages, decode_plain_frames, end_stages, finish_decode, lock, shard_group,
-    Groups, Stages, Work,
+    begin_stages, decode_plain_frames, end_stages, finish_decode, lock, routes_and_shards,
+    shard_group, Groups, Stages, Work,
 };
 use crate::capture::batch::{self, Fill};
 use crate::capture::file::{CaptureError, FileSource, Positional};
@@ -326,16 +326,18 @@ impl Lanes<'_, '_, '_> {
         let share = self
             .share_shards
             .unwrap_or_else(|| lock(&self.costs).share_shards(groups));
-        begin_stages(&mut stage, &mut work, share);
+        // The shards' cost includes the routes: one pass makes both when the shards are not
+        // shared out.
         let shards_started = Instant::now();
         let mut work = if share {
+            begin_stages(&mut stage, &mut work);
             match self.shared_shards(work, rules, groups) {
                 Some(work) => work,
                 // Only a panic on another thread (the run is ending with it) gets here.
                 None => return Work::default(),
             }
         } else {
-            all_shards(&self.groups, rules, &work);
+            routes_and_shards(&mut stage, &self.groups, &mut work);
             work
         };
         let shards_took = shards_started.elapsed();
