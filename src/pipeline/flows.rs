@@ -17,7 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use super::quic;
-use super::route::DnsFamily;
+use super::route::{DnsFamily, Route};
 use super::{
     address_answers, direction_key, emit_http, read_dns, signal, AnswerScratch, AppStream, Cx,
     Rules, SignalSink, Stats, APP_STREAM_MAX,
@@ -121,17 +121,22 @@ impl Shard {
         }
     }
 
-    /// One TCP or UDP packet of this shard's flow `key`; `name` says whether its payload may
-    /// name the flow (false for the protocols the name stage reads).
+    /// One TCP or UDP packet of this shard, routed to its flow (`route.flow`; nothing without
+    /// one), its payload `payload` (`meta`'s own is not looked at: a batch run's records hold
+    /// theirs apart). `route.name_flow` says whether the payload may name the flow (false for
+    /// the protocols the name stage reads).
     pub(super) fn packet<S: SignalSink>(
         &mut self,
         rules: Rules<'_>,
         dns: DnsAccess<'_>,
         meta: &PacketMeta<'_>,
-        key: &FlowKey,
-        name: bool,
+        payload: &[u8],
+        route: &Route,
         cx: &mut Cx<'_, S>,
     ) {
+        let (Some(key), name) = (&route.flow, route.name_flow) else {
+            return;
+        };
         let state = &mut self.state;
         self.flows.enforce_cap(|flow| state.retire(flow, rules));
         let (flow, direction, created) = self.flows.track(key, meta, |f| state.retire(f, rules));
@@ -155,6 +160,25 @@ impl Shard {
         if !name {
             return;
         }
+        // Most packets are of flows whose naming is over: counted, they need nothing more
+        // (and no meta with their payload).
+        let naming_over = match meta.transport {
+            Transport::Tcp { .. } => {
+                flow.naming
+                    == Naming::Done {
+                        follow: Follow::Nothing,
+                    }
+            }
+            Transport::Udp => direction != Direction::Up || flow.naming != Naming::Unknown,
+            _ => true,
+        };
+        if naming_over {
+            return;
+        }
+        // Copied whole, then the payload set (a struct update copies field by field).
+        let mut with_payload = *meta;
+        with_payload.payload = payload;
+        let meta = &with_payload;
         match meta.transport {
             Transport::Udp if direction == Direction::Up && flow.naming == Naming::Unknown => {
                 let key = (flow.client, flow.server);

@@ -30,7 +30,7 @@ use crate::capture::batch::{self, Batch, Fill};
 use crate::capture::file::{CaptureError, FileSource, Positional};
 use crate::decode::Decoder;
 use crate::decode::PacketMeta;
-use crate::flow::{FlowKey, SweepClock};
+use crate::flow::SweepClock;
 
 mod lanes;
 
@@ -386,7 +386,7 @@ fn routes_and_shards(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut
             }
         }
         if let Some(shard) = groups.shard_mut(&mut guards, key.shard(SHARDS)) {
-            flow_packet(shard, rules, work, record, key, route.name_flow);
+            flow_packet(shard, rules, work, record, &route);
         }
     }
     work.named = named;
@@ -426,26 +426,19 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
 
 /// One packet of `work` (`record`) in its flow's shard.
 #[inline(always)]
-fn flow_packet(
-    shard: &mut Shard,
-    rules: Rules<'_>,
-    work: &Work,
-    record: &Record,
-    key: &FlowKey,
-    name_flow: bool,
-) {
+fn flow_packet(shard: &mut Shard, rules: Rules<'_>, work: &Work, record: &Record, route: &Route) {
     let Kind::Ip(meta) = &record.kind else {
         return;
     };
     let mut sink = NoSignals;
     let (frame, seq) = work.context(record, &sink);
-    let meta = with_payload(meta, work.payload(record.payload));
+    let payload = work.payload(record.payload);
     let mut cx = Cx {
         sink: &mut sink,
         frame,
         seq,
     };
-    shard.packet(rules, DnsAccess::Later, &meta, key, name_flow, &mut cx);
+    shard.packet(rules, DnsAccess::Later, meta, payload, route, &mut cx);
 }
 
 /// The shards of group `group` take their packets of `work` (from `work.lists`).
@@ -470,9 +463,7 @@ fn shard_group(groups: &Groups<'_>, group: usize, rules: Rules<'_>, work: &Work)
             else {
                 continue;
             };
-            if let Some(key) = &route.flow {
-                flow_packet(shard, rules, work, record, key, route.name_flow);
-            }
+            flow_packet(shard, rules, work, record, route);
         }
         for (_, now) in sweeps {
             shard.sweep(*now, rules);
