@@ -4,8 +4,9 @@
 //! regular file's chunks at their offsets, any number at once, then indexed in order), decoded
 //! (its plain frames on any thread, several batches at once: `decode_plain_frames`; then, in
 //! order, the frames that need the general decoder and its fragment table: `finish_decode`),
-//! and goes through the stages in file order — routes, then the flow shards, then the name
-//! stage in capture order, which also answers the DNS lookups the shards made for their new
+//! and goes through the stages in file order — routes and the flow shards (in one pass:
+//! `routes_and_shards`; routes first when the shards are shared out: `begin_stages`), then the
+//! name stage in capture order, which also answers the DNS lookups the shards made for their new
 //! flows, at their place in that order. With one thread that is done in turn. With more,
 //! every thread of a `rayon` pool takes whichever turn is ready (`Lanes`), and while a batch
 //! is in the stages, the others may take groups of its shards when the shards are the long
