@@ -472,35 +472,23 @@ fn walk_any(
     filled: usize,
     each: &mut impl FnMut(&PacketInfo, usize, u64),
 ) -> Result<(usize, usize), ReadError> {
+    // A pcap file's byte order is chosen here, once per chunk, not at every field.
     match reader {
-        FormatReader::Pcap(reader) => walk(reader, packets, chunk, pos, filled, each),
+        FormatReader::Pcap(reader) if reader.big_endian() => {
+            walk::<true>(reader, packets, chunk, pos, filled, each)
+        }
+        FormatReader::Pcap(reader) => walk::<false>(reader, packets, chunk, pos, filled, each),
         FormatReader::Pcapng(reader) => reader.walk(packets, chunk, pos, filled, each),
     }
 }
 
 /// Walks the whole pcap records in `chunk[pos..filled]`, calling `each(info, start, frame)`
-/// for each (its bytes are `chunk[start..start + caplen]`, `packets` counts it). Returns where
-/// the first record that is not whole starts, and the bytes that record needs in all (its
-/// header, or its header and bytes once the header is there).
-fn walk(
-    reader: &PcapReader,
-    packets: &mut u64,
-    chunk: &[u8],
-    pos: usize,
-    filled: usize,
-    each: &mut impl FnMut(&PacketInfo, usize, u64),
-) -> Result<(usize, usize), ReadError> {
-    // The byte order chosen once, not at every field.
-    if reader.big_endian() {
-        walk_in::<true>(reader, packets, chunk, pos, filled, each)
-    } else {
-        walk_in::<false>(reader, packets, chunk, pos, filled, each)
-    }
-}
-
-/// `walk` in one byte order (`BIG`: big-endian).
+/// for each (its bytes are `chunk[start..start + caplen]`, `packets` counts it), the file
+/// big-endian or not (`BIG`). Returns where the first record that is not whole starts, and
+/// the bytes that record needs in all (its header, or its header and bytes once the header is
+/// there).
 #[inline(always)]
-fn walk_in<const BIG: bool>(
+fn walk<const BIG: bool>(
     reader: &PcapReader,
     packets: &mut u64,
     chunk: &[u8],
