@@ -8,9 +8,9 @@
 pub mod reassembly;
 
 use std::hash::{BuildHasherDefault, Hasher};
+use std::net::{IpAddr, SocketAddr};
 
 use hashbrown::HashTable;
-use std::net::{IpAddr, SocketAddr};
 
 use crate::decode::{PacketMeta, Transport};
 use reassembly::ClientStream;

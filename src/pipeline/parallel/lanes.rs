@@ -60,8 +60,8 @@ pub(super) struct Lanes<'s, 'p, 'c> {
 }
 
 /// Moving averages of what one batch costs, in nanoseconds: reading (or fetching), indexing
-/// a fetched chunk, decoding its plain frames and finishing its decoding, the shards, and the
-/// rest of the stages.
+/// a fetched chunk, decoding its plain frames and finishing its decoding, the routes and the
+/// shards, and the rest of the stages (the name stage).
 #[derive(Default)]
 struct Costs {
     read: u64,
