@@ -243,7 +243,9 @@ fn fold_mul(a: u64, b: u64) -> u64 {
     (product as u64) ^ ((product >> 64) as u64)
 }
 
-fn addr_bits(ip: IpAddr) -> u128 {
+/// An address as a 128-bit number: an IPv6 one as it reads, an IPv4 one IPv4-mapped.
+#[inline]
+pub fn addr_bits(ip: IpAddr) -> u128 {
     match ip {
         IpAddr::V4(v4) => 0xffff_0000_0000 | u128::from(u32::from(v4)),
         IpAddr::V6(v6) => u128::from(v6),
@@ -254,8 +256,13 @@ impl FlowKey {
     #[inline]
     pub fn new(protocol: u8, a: (IpAddr, u16), b: (IpAddr, u16)) -> Self {
         let v6 = a.0.is_ipv6();
-        let a = (addr_bits(a.0), a.1);
-        let b = (addr_bits(b.0), b.1);
+        Self::from_bits(protocol, v6, (addr_bits(a.0), a.1), (addr_bits(b.0), b.1))
+    }
+
+    /// `new` from the addresses as 128-bit numbers (`addr_bits`: IPv4 ones IPv4-mapped) and
+    /// whether they are IPv6 ones.
+    #[inline]
+    pub fn from_bits(protocol: u8, v6: bool, a: (u128, u16), b: (u128, u16)) -> Self {
         let ((low, low_port), (high, high_port)) = if a <= b { (a, b) } else { (b, a) };
         let ports = u64::from(low_port)
             | u64::from(high_port) << 16
@@ -283,6 +290,11 @@ impl FlowKey {
             (meta.src_ip, meta.src_port),
             (meta.dst_ip, meta.dst_port),
         )
+    }
+
+    /// The flow's IP protocol number (TCP or UDP).
+    pub fn protocol(&self) -> u8 {
+        self.protocol
     }
 
     /// Which of `shards` shards holds this flow (bits of the hash that the table's own slot
@@ -360,6 +372,64 @@ fn sender_is_client(meta: &PacketMeta<'_>) -> bool {
     }
 }
 
+/// What the flow table reads of a packet: a `PacketMeta`, or a batch run's compact record of
+/// one, which it reads without making the whole meta (that is made only for a new flow).
+pub trait Seen {
+    fn ts_nanos(&self) -> u64;
+    /// The IP packet's length per its header: the bytes a flow counts.
+    fn ip_len(&self) -> u32;
+    /// The TCP flags, for a TCP segment.
+    fn tcp_flags(&self) -> Option<u8>;
+    /// A TCP segment's sequence number and flags.
+    fn tcp(&self) -> Option<(u32, u8)>;
+    /// A TCP segment's acknowledgment number (0 for anything else).
+    fn tcp_ack(&self) -> u32;
+    /// Whether `endpoint` sent the packet (its source address and port).
+    fn sent_by(&self, endpoint: SocketAddr) -> bool;
+    fn src_mac(&self) -> Option<[u8; 6]>;
+    /// The whole meta (its payload left empty), for a flow this packet starts.
+    fn meta(&self) -> PacketMeta<'static>;
+}
+
+impl Seen for PacketMeta<'_> {
+    fn ts_nanos(&self) -> u64 {
+        self.ts_nanos
+    }
+    fn ip_len(&self) -> u32 {
+        self.ip_len
+    }
+    fn tcp_flags(&self) -> Option<u8> {
+        match self.transport {
+            Transport::Tcp { flags, .. } => Some(flags),
+            _ => None,
+        }
+    }
+    fn tcp(&self) -> Option<(u32, u8)> {
+        match self.transport {
+            Transport::Tcp { seq, flags, .. } => Some((seq, flags)),
+            _ => None,
+        }
+    }
+    fn tcp_ack(&self) -> u32 {
+        match self.transport {
+            Transport::Tcp { ack, .. } => ack,
+            _ => 0,
+        }
+    }
+    fn sent_by(&self, endpoint: SocketAddr) -> bool {
+        endpoint.ip() == self.src_ip && endpoint.port() == self.src_port
+    }
+    fn src_mac(&self) -> Option<[u8; 6]> {
+        self.src_mac
+    }
+    fn meta(&self) -> PacketMeta<'static> {
+        PacketMeta {
+            payload: &[],
+            ..*self
+        }
+    }
+}
+
 pub struct FlowTable {
     /// Each flow with its key, found by the key's own hash (`FlowKey::hash`).
     flows: HashTable<(FlowKey, Flow)>,
@@ -412,10 +482,10 @@ impl FlowTable {
     pub fn track(
         &mut self,
         key: &FlowKey,
-        meta: &PacketMeta<'_>,
+        seen: &impl Seen,
         mut fold: impl FnMut(Flow),
     ) -> (&mut Flow, Direction, bool) {
-        let ts = meta.ts_nanos;
+        let ts = seen.ts_nanos();
         let last = matches!(self.flows.get_bucket(self.last), Some((k, _)) if k == key);
         let found = if last {
             self.flows.get_bucket_entry(self.last)
@@ -427,7 +497,10 @@ impl FlowTable {
                 self.last = entry.bucket_index();
                 let (_, flow) = entry.into_mut();
                 if ts.saturating_sub(flow.last_ts) > flow.idle_limit() {
-                    fold(std::mem::replace(flow, Flow::first(key.protocol, meta)));
+                    fold(std::mem::replace(
+                        flow,
+                        Flow::first(key.protocol, &seen.meta()),
+                    ));
                     (flow, true)
                 } else {
                     (flow, false)
@@ -436,22 +509,22 @@ impl FlowTable {
             Err(absent) => {
                 let entry = absent.into_table().insert_unique(
                     key.hash,
-                    (*key, Flow::first(key.protocol, meta)),
+                    (*key, Flow::first(key.protocol, &seen.meta())),
                     |(k, _)| k.hash,
                 );
                 self.last = entry.bucket_index();
                 (&mut entry.into_mut().1, true)
             }
         };
-        let up = flow.client.ip() == meta.src_ip && flow.client.port() == meta.src_port;
+        let up = seen.sent_by(flow.client);
         let direction = if up { Direction::Up } else { Direction::Down };
-        let bytes = u64::from(meta.ip_len);
+        let bytes = u64::from(seen.ip_len());
         match direction {
             Direction::Up => {
                 flow.bytes_up += bytes;
                 flow.packets_up += 1;
                 if flow.client_mac.is_none() {
-                    flow.client_mac = meta.src_mac;
+                    flow.client_mac = seen.src_mac();
                 }
             }
             Direction::Down => {
@@ -459,9 +532,9 @@ impl FlowTable {
                 flow.packets_down += 1;
             }
         }
-        flow.first_ts = flow.first_ts.min(meta.ts_nanos);
-        flow.last_ts = flow.last_ts.max(meta.ts_nanos);
-        if let Transport::Tcp { flags, .. } = meta.transport {
+        flow.first_ts = flow.first_ts.min(ts);
+        flow.last_ts = flow.last_ts.max(ts);
+        if let Some(flags) = seen.tcp_flags() {
             if flags & RST != 0 {
                 flow.closed = true;
             }

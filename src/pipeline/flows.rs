@@ -24,8 +24,10 @@ use super::{
 };
 use crate::classify::dnsmap::DnsMap;
 use crate::classify::findings::Aggregates;
-use crate::decode::{PacketMeta, Transport};
-use crate::flow::{Direction, Evidence, Flow, FlowKey, FlowTable, Follow, FxBuild, Naming};
+use crate::decode::PacketMeta;
+use crate::flow::{
+    Direction, Evidence, Flow, FlowKey, FlowTable, Follow, FxBuild, Naming, Seen, TCP, UDP,
+};
 use crate::proto::{http, http2, tls, ProtoError};
 
 /// HTTP/2 streams whose DATA bodies are collected at once, per direction.
@@ -121,15 +123,16 @@ impl Shard {
         }
     }
 
-    /// One TCP or UDP packet of this shard, routed to its flow (`route.flow`; nothing without
-    /// one), its payload `payload` (`meta`'s own is not looked at: a batch run's records hold
-    /// theirs apart). `route.name_flow` says whether the payload may name the flow (false for
-    /// the protocols the name stage reads).
+    /// One TCP or UDP packet of this shard (`seen`: its meta, or a batch run's record of it),
+    /// routed to its flow (`route.flow`; nothing without one), its payload `payload` (a
+    /// meta's own is not looked at: a batch run's records hold theirs apart).
+    /// `route.name_flow` says whether the payload may name the flow (false for the protocols
+    /// the name stage reads).
     pub(super) fn packet<S: SignalSink>(
         &mut self,
         rules: Rules<'_>,
         dns: DnsAccess<'_>,
-        meta: &PacketMeta<'_>,
+        seen: &impl Seen,
         payload: &[u8],
         route: &Route,
         cx: &mut Cx<'_, S>,
@@ -139,16 +142,17 @@ impl Shard {
         };
         let state = &mut self.state;
         self.flows.enforce_cap(|flow| state.retire(flow, rules));
-        let (flow, direction, created) = self.flows.track(key, meta, |f| state.retire(f, rules));
+        let (flow, direction, created) = self.flows.track(key, seen, |f| state.retire(f, rules));
+        let ts = seen.ts_nanos();
         if created {
             let (client, server) = (flow.client.ip(), flow.server.ip());
             match dns {
-                DnsAccess::Now(map) => flow.dns_name = map.lookup(client, server, meta.ts_nanos),
+                DnsAccess::Now(map) => flow.dns_name = map.lookup(client, server, ts),
                 DnsAccess::Later => {
                     flow.dns_lookup = Some(self.lookups.len() as u32);
                     self.lookups.push(Lookup {
                         seq: cx.seq,
-                        ts: meta.ts_nanos,
+                        ts,
                         client,
                         server,
                         key: *key,
@@ -160,32 +164,20 @@ impl Shard {
         if !name {
             return;
         }
-        // Most packets are of flows whose naming is over: counted, they need nothing more
-        // (and no meta with their payload).
-        let naming_over = match meta.transport {
-            Transport::Tcp { .. } => {
-                flow.naming
-                    == Naming::Done {
-                        follow: Follow::Nothing,
-                    }
-            }
-            Transport::Udp => direction != Direction::Up || flow.naming != Naming::Unknown,
-            _ => true,
+        // Most packets need nothing more once counted: a whole meta with the payload is made
+        // only for the few that a step of naming reads.
+        let meta = || {
+            let mut meta = seen.meta();
+            meta.payload = payload;
+            meta
         };
-        if naming_over {
-            return;
-        }
-        // Copied whole, then the payload set (a struct update copies field by field).
-        let mut with_payload = *meta;
-        with_payload.payload = payload;
-        let meta = &with_payload;
-        match meta.transport {
-            Transport::Udp if direction == Direction::Up && flow.naming == Naming::Unknown => {
+        match key.protocol() {
+            UDP if direction == Direction::Up && flow.naming == Naming::Unknown => {
                 let key = (flow.client, flow.server);
                 let followed = self.state.quic_flows.contains_key(&key);
                 // Only QUIC long headers start a search: other UDP costs this one check, and a
                 // flow whose first few client datagrams are none is not QUIC to us.
-                if !followed && crate::proto::quic::peek(meta.payload).is_none() {
+                if !followed && crate::proto::quic::peek(payload).is_none() {
                     if flow.packets_up >= QUIC_LOOK_DATAGRAMS {
                         flow.naming = Naming::Done {
                             follow: Follow::Nothing,
@@ -194,7 +186,7 @@ impl Shard {
                     return;
                 }
                 let state = self.state.quic_flows.entry(key).or_default();
-                let step = state.client_datagram(meta.payload, &mut self.quic_scratch);
+                let step = state.client_datagram(payload, &mut self.quic_scratch);
                 if let quic::Step::Wait = step {
                     return;
                 }
@@ -203,28 +195,44 @@ impl Shard {
                     follow: Follow::Nothing,
                 };
                 if let quic::Step::Hello(hello) = step {
-                    name_from_quic_hello(flow, hello, meta, cx);
+                    name_from_quic_hello(flow, hello, &meta(), cx);
                 }
             }
-            Transport::Tcp { seq, ack, flags } => {
-                anchor_client_stream(flow, direction, ack, flags);
-                if direction == Direction::Up {
+            TCP => {
+                let Some((seq, flags)) = seen.tcp() else {
+                    return;
+                };
+                anchor_client_stream(flow, direction, flags, || seen.tcp_ack());
+                // The client's bytes are read until the flow is named, and then only an
+                // HTTP/1 flow's later request heads.
+                let client_bytes = direction == Direction::Up
+                    && match flow.naming {
+                        Naming::Done {
+                            follow: Follow::Http1,
+                        } => !payload.is_empty(),
+                        Naming::Done { .. } => false,
+                        Naming::Unknown | Naming::Tls | Naming::Http => true,
+                    };
+                let h2c = Naming::Done {
+                    follow: Follow::H2c,
+                };
+                if !client_bytes && flow.naming != h2c {
+                    return;
+                }
+                let meta = meta();
+                if client_bytes {
                     name_from_client_bytes(
                         flow,
                         seq,
                         flags,
-                        meta,
+                        &meta,
                         cx,
                         &mut self.stats,
                         &mut self.text,
                     );
                 }
-                if flow.naming
-                    == (Naming::Done {
-                        follow: Follow::H2c,
-                    })
-                {
-                    self.h2c_segment(seq, meta, cx);
+                if flow.naming == h2c {
+                    self.h2c_segment(seq, &meta, cx);
                 }
             }
             _ => {}
@@ -408,14 +416,19 @@ fn name_from_quic_hello<S: SignalSink>(
 /// Pins where the client's byte stream starts when the SYN itself was not captured: the
 /// server's SYN-ACK acknowledges it. (A client's empty ACK is no anchor: keep-alive probes are
 /// empty segments one byte behind.)
-fn anchor_client_stream(flow: &mut Flow, direction: Direction, ack: u32, flags: u8) {
+fn anchor_client_stream(
+    flow: &mut Flow,
+    direction: Direction,
+    flags: u8,
+    ack: impl FnOnce() -> u32,
+) {
     const SYN: u8 = 0x02;
     const ACK: u8 = 0x10;
     if direction == Direction::Down
         && flags & (SYN | ACK) == SYN | ACK
         && matches!(flow.naming, Naming::Unknown)
     {
-        flow.stream.get_or_insert_with(Box::default).anchor(ack);
+        flow.stream.get_or_insert_with(Box::default).anchor(ack());
     }
 }
 

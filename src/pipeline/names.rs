@@ -43,8 +43,8 @@ pub(super) enum NameService {
 }
 
 /// Which name-announcing protocol a UDP packet speaks, if any (one look at the ports).
-pub(super) fn name_service_of(meta: &PacketMeta<'_>) -> Option<NameService> {
-    let either = |p: u16| meta.src_port == p || meta.dst_port == p;
+pub(super) fn name_service_of(src_port: u16, dst_port: u16) -> Option<NameService> {
+    let either = |p: u16| src_port == p || dst_port == p;
     if DHCP_PORTS.iter().any(|p| either(*p)) {
         Some(NameService::Dhcp)
     } else if DHCPV6_PORTS.iter().any(|p| either(*p)) {

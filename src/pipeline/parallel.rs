@@ -25,57 +25,18 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::flows::{DnsAccess, Learned, Shard};
 use super::names::Names;
-use super::route::{route, NameWork, Route};
+use super::route::{NameWork, Route};
 use super::{Counts, Cx, Decode, Front, NoSignals, Pipeline, Rules, SignalSink, SHARDS};
 use crate::capture::batch::{self, Batch, Fill};
 use crate::capture::file::{CaptureError, FileSource, Positional};
 use crate::decode::Decoder;
-use crate::decode::PacketMeta;
 use crate::flow::SweepClock;
 
 mod lanes;
+mod record;
 
 use lanes::Lanes;
-
-/// Where a packet's payload is: in the batch's buffer, or (for a datagram reassembled from
-/// fragments) in the side buffer.
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    start: u32,
-    len: u32,
-    side: bool,
-}
-
-impl Span {
-    const EMPTY: Span = Span {
-        start: 0,
-        len: 0,
-        side: false,
-    };
-}
-
-/// What a decoded packet is. An IP packet's meta has an empty payload: `Record::payload` says
-/// where it is (a batch cannot hold references into itself).
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Ip(PacketMeta<'static>),
-    Arp {
-        src_mac: Option<[u8; 6]>,
-    },
-    /// Nothing for the stages; or, until `finish_decode`, a frame the fast path left to the
-    /// general decoder.
-    Skip,
-}
-
-/// One decoded packet, ready for the stages (one per frame of the batch). Kept small: the
-/// decode side writes one per packet and the stages read it back on another core.
-#[derive(Debug, Clone, Copy)]
-struct Record {
-    kind: Kind,
-    /// Its index in the batch (which gives its frame number and its number in the run).
-    index: u32,
-    payload: Span,
-}
+use record::{Cold, Record, Span};
 
 /// Batches kept from one batch run for the next (`Pipeline::spare`).
 #[derive(Default)]
@@ -106,8 +67,9 @@ struct Work {
     ticket: u64,
     /// The run's packet number (`Front::seq`) before the batch's first packet.
     first_seq: u64,
-    /// One per frame of the batch.
+    /// One per frame of the batch, and beside each its cold part.
     records: Vec<Record>,
+    colds: Vec<Cold>,
     /// The frames the decoder's fast path did not take, for `finish_decode`.
     holes: Vec<u32>,
     /// The batch's frames, counted while decoding.
@@ -142,25 +104,17 @@ impl Work {
             .unwrap_or_default()
     }
 
-    /// A record's numbers for `Cx`: its frame number in its file (only when `sink` takes
-    /// signals, the one thing it is for: reading it touches the batch's packet list, which
-    /// the stages otherwise never read), and its number in the run.
-    fn context(&self, record: &Record, sink: &impl SignalSink) -> (u64, u64) {
+    /// The numbers for `Cx` of the record at `index`: its frame number in its file (only
+    /// when `sink` takes signals, the one thing it is for: reading it touches the batch's
+    /// packet list, which the stages otherwise never read), and its number in the run.
+    fn context(&self, index: usize, sink: &impl SignalSink) -> (u64, u64) {
         let frame = if sink.enabled() {
-            self.batch.frame(record.index as usize).unwrap_or_default()
+            self.batch.frame(index).unwrap_or_default()
         } else {
             0
         };
-        (frame, self.first_seq + u64::from(record.index) + 1)
+        (frame, self.first_seq + index as u64 + 1)
     }
-}
-
-/// A record's meta with its payload: copied whole, then the payload set (a struct update,
-/// `PacketMeta { payload, ..*meta }`, copies it field by field).
-fn with_payload<'a>(meta: &PacketMeta<'static>, payload: &'a [u8]) -> PacketMeta<'a> {
-    let mut meta: PacketMeta<'a> = *meta;
-    meta.payload = payload;
-    meta
 }
 
 /// Where `inner` starts within `outer`, when it lies inside it.
@@ -172,52 +126,44 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
 
 /// The first part of decoding, on any thread and for several batches at once: counts the
 /// batch's frames and decodes its plain ones (`Decoder::decode_plain`, which keeps no state)
-/// into records; the others are left as holes (`Kind::Skip`) for `finish_decode`.
+/// into records; the others are left as holes (`Record::SKIP`) for `finish_decode`.
 fn decode_plain_frames(work: &mut Work) {
     let Work {
         batch,
         records,
+        colds,
         side,
         holes,
         counts,
         ..
     } = work;
     records.clear();
+    colds.clear();
     side.clear();
     holes.clear();
     *counts = Counts::default();
     let buffer = batch.bytes();
     for (index, (_, packet)) in batch.packets().enumerate() {
         counts.count(&packet);
-        let index = index as u32;
         let plain = Decoder::decode_plain(&packet)
             .and_then(|meta| Some((meta, offset_in(buffer, meta.payload)?)));
-        let record = match plain {
+        let (record, cold) = match plain {
             Some((meta, start)) => {
                 counts.plain += 1;
-                Record {
-                    payload: Span {
-                        start: start as u32,
-                        len: meta.payload.len() as u32,
-                        side: false,
-                    },
-                    kind: Kind::Ip(PacketMeta {
-                        payload: &[],
-                        ..meta
-                    }),
-                    index,
-                }
+                let payload = Span {
+                    start: start as u32,
+                    len: meta.payload.len() as u32,
+                    side: false,
+                };
+                Record::ip(&meta, payload)
             }
             None => {
-                holes.push(index);
-                Record {
-                    payload: Span::EMPTY,
-                    kind: Kind::Skip,
-                    index,
-                }
+                holes.push(index as u32);
+                (Record::SKIP, Cold::default())
             }
         };
         records.push(record);
+        colds.push(cold);
     }
 }
 
@@ -228,6 +174,7 @@ fn finish_decode(front: &mut Front, work: &mut Work) {
         batch,
         first_seq,
         records,
+        colds,
         side,
         holes,
         counts,
@@ -254,25 +201,19 @@ fn finish_decode(front: &mut Front, work: &mut Work) {
         }
     };
     for &hole in holes.iter() {
-        let (Some((_, packet)), Some(record)) =
-            (batch.packet(hole as usize), records.get_mut(hole as usize))
-        else {
+        let hole = hole as usize;
+        let (Some((_, packet)), Some(record), Some(cold)) = (
+            batch.packet(hole),
+            records.get_mut(hole),
+            colds.get_mut(hole),
+        ) else {
             continue;
         };
-        match front.decode_counted(&packet) {
-            Decode::Ip(meta) => {
-                record.payload = span(meta.payload);
-                record.kind = Kind::Ip(PacketMeta {
-                    payload: &[],
-                    ..meta
-                });
-            }
-            Decode::Arp { src_mac, payload } => {
-                record.payload = span(payload);
-                record.kind = Kind::Arp { src_mac };
-            }
-            Decode::Done => {}
-        }
+        (*record, *cold) = match front.decode_counted(&packet) {
+            Decode::Ip(meta) => Record::ip(&meta, span(meta.payload)),
+            Decode::Arp { src_mac, payload } => Record::arp(src_mac, span(payload)),
+            Decode::Done => continue,
+        };
     }
 }
 
@@ -364,30 +305,29 @@ fn routes_and_shards(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut
     named.clear();
     let mut guards = groups.lock_all();
     for (index, record) in work.records.iter().enumerate() {
-        let (meta, route) = match &record.kind {
-            // A route depends on transport and ports only, not on the payload.
-            Kind::Ip(meta) => (meta, route(meta)),
-            Kind::Arp { .. } => {
-                named.push((index as u32, NameWork::Nothing));
-                continue;
-            }
-            Kind::Skip => continue,
-        };
+        if record.is_arp() {
+            named.push((index as u32, NameWork::Nothing));
+            continue;
+        }
+        if !record.is_ip() {
+            continue;
+        }
+        // A route depends on transport and ports only, not on the payload.
+        let route = record.route();
         if route.names != NameWork::Nothing {
             named.push((index as u32, route.names));
         }
         let Some(key) = &route.flow else {
             continue;
         };
-        if sweep_clock.due(meta.ts_nanos) {
+        let ts = record.ts_nanos;
+        if sweep_clock.due(ts) {
             for guard in guards.iter_mut() {
-                guard
-                    .iter_mut()
-                    .for_each(|shard| shard.sweep(meta.ts_nanos, rules));
+                guard.iter_mut().for_each(|shard| shard.sweep(ts, rules));
             }
         }
         if let Some(shard) = groups.shard_mut(&mut guards, key.shard(SHARDS)) {
-            flow_packet(shard, rules, work, record, &route);
+            flow_packet(shard, rules, work, index, record, &route);
         }
     }
     work.named = named;
@@ -406,16 +346,17 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
     shard_lists.iter_mut().for_each(Vec::clear);
     for record in &work.records {
         // A route depends on transport and ports only, not on the payload.
-        let route = match &record.kind {
-            Kind::Ip(meta) => route(meta),
-            Kind::Arp { .. } | Kind::Skip => Route::NONE,
+        let route = if record.is_ip() {
+            record.route()
+        } else {
+            Route::NONE
         };
-        if route.names != NameWork::Nothing || matches!(record.kind, Kind::Arp { .. }) {
+        if route.names != NameWork::Nothing || record.is_arp() {
             work.named.push((routes.len() as u32, route.names));
         }
-        if let (Kind::Ip(meta), Some(key)) = (&record.kind, &route.flow) {
-            if sweep_clock.due(meta.ts_nanos) {
-                work.sweeps.push((routes.len(), meta.ts_nanos));
+        if let Some(key) = &route.flow {
+            if sweep_clock.due(record.ts_nanos) {
+                work.sweeps.push((routes.len(), record.ts_nanos));
             }
             shard_lists[key.shard(SHARDS)].push(routes.len() as u32);
         }
@@ -425,21 +366,29 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
     work.lists = shard_lists;
 }
 
-/// One packet of `work` (`record`) in its flow's shard.
+/// One packet of `work` (`record`, at `index`) in its flow's shard.
 #[inline(always)]
-fn flow_packet(shard: &mut Shard, rules: Rules<'_>, work: &Work, record: &Record, route: &Route) {
-    let Kind::Ip(meta) = &record.kind else {
+fn flow_packet(
+    shard: &mut Shard,
+    rules: Rules<'_>,
+    work: &Work,
+    index: usize,
+    record: &Record,
+    route: &Route,
+) {
+    let Some(cold) = work.colds.get(index) else {
         return;
     };
     let mut sink = NoSignals;
-    let (frame, seq) = work.context(record, &sink);
-    let payload = work.payload(record.payload);
+    let (frame, seq) = work.context(index, &sink);
+    let payload = work.payload(record.payload());
     let mut cx = Cx {
         sink: &mut sink,
         frame,
         seq,
     };
-    shard.packet(rules, DnsAccess::Later, meta, payload, route, &mut cx);
+    let packet = record.with(cold);
+    shard.packet(rules, DnsAccess::Later, &packet, payload, route, &mut cx);
 }
 
 /// The shards of group `group` take their packets of `work` (from `work.lists`).
@@ -464,7 +413,7 @@ fn shard_group(groups: &Groups<'_>, group: usize, rules: Rules<'_>, work: &Work)
             else {
                 continue;
             };
-            flow_packet(shard, rules, work, record, route);
+            flow_packet(shard, rules, work, index, record, route);
         }
         for (_, now) in sweeps {
             shard.sweep(*now, rules);
@@ -514,10 +463,11 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
     let mut pending = events.drain(..).peekable();
     let mut sink = NoSignals;
     for &(index, name_work) in &work.named {
-        let Some(record) = work.records.get(index as usize) else {
+        let index = index as usize;
+        let (Some(record), Some(cold)) = (work.records.get(index), work.colds.get(index)) else {
             continue;
         };
-        let (frame, seq) = work.context(record, &sink);
+        let (frame, seq) = work.context(index, &sink);
         while let Some((_, _, event)) = pending.next_if(|(at, _, _)| *at <= seq) {
             answer(names, &mut guards, event);
         }
@@ -526,14 +476,12 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
             frame,
             seq,
         };
-        let payload = work.payload(record.payload);
-        match &record.kind {
-            Kind::Ip(meta) if name_work != NameWork::Nothing => {
-                let meta = with_payload(meta, payload);
-                names.packet(name_work, &meta, &mut cx);
-            }
-            Kind::Arp { src_mac } => names.arp(*src_mac, payload, &mut cx),
-            Kind::Ip(_) | Kind::Skip => {}
+        let payload = work.payload(record.payload());
+        let packet = record.with(cold);
+        if record.is_arp() {
+            names.arp(packet.arp_sender(), payload, &mut cx);
+        } else if record.is_ip() && name_work != NameWork::Nothing {
+            names.packet(name_work, &packet.meta_with(payload), &mut cx);
         }
     }
     for (_, _, event) in pending {

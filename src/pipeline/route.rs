@@ -76,7 +76,21 @@ impl Route {
 
 /// Decides where an IP packet goes.
 pub(super) fn route(meta: &PacketMeta<'_>) -> Route {
-    let protocol = match meta.transport {
+    route_of(meta.transport, meta.src_port, meta.dst_port, |protocol| {
+        FlowKey::of(protocol, meta)
+    })
+}
+
+/// `route` from the parts it looks at: the transport (its kind only), the ports, and the
+/// flow's key for a protocol number (made only for TCP and UDP).
+#[inline(always)]
+pub(super) fn route_of(
+    transport: Transport,
+    src_port: u16,
+    dst_port: u16,
+    key: impl FnOnce(u8) -> FlowKey,
+) -> Route {
+    let protocol = match transport {
         Transport::Tcp { .. } => TCP,
         Transport::Udp => UDP,
         Transport::Icmp => {
@@ -94,14 +108,14 @@ pub(super) fn route(meta: &PacketMeta<'_>) -> Route {
             }
         }
     };
-    let either = |port: u16| meta.src_port == port || meta.dst_port == port;
-    let names = match meta.transport {
+    let either = |port: u16| src_port == port || dst_port == port;
+    let names = match transport {
         Transport::Udp if either(DNS_PORT) => NameWork::Dns(DnsFamily::Dns),
-        Transport::Udp => match names::name_service_of(meta) {
+        Transport::Udp => match names::name_service_of(src_port, dst_port) {
             Some(service) => NameWork::Service(service),
             None if either(MDNS_PORT) => NameWork::Dns(DnsFamily::Mdns),
             None if either(LLMNR_PORT) => NameWork::Dns(DnsFamily::Llmnr),
-            None if meta.dst_port == SSDP_PORT => NameWork::Ssdp,
+            None if dst_port == SSDP_PORT => NameWork::Ssdp,
             None => NameWork::Nothing,
         },
         Transport::Tcp { .. } if either(DNS_PORT) => NameWork::DnsOverTcp,
@@ -109,7 +123,7 @@ pub(super) fn route(meta: &PacketMeta<'_>) -> Route {
     };
     Route {
         names,
-        flow: Some(FlowKey::of(protocol, meta)),
+        flow: Some(key(protocol)),
         name_flow: names == NameWork::Nothing,
     }
 }
