@@ -593,6 +593,18 @@ pub(super) enum Endian {
     Big,
 }
 
+/// The `u32` at `at` in one byte order (`BIG`: big-endian), for loops that choose the order
+/// once rather than at every field (`Endian::u32` chooses it per call).
+#[inline(always)]
+pub(super) fn u32_in<const BIG: bool>(bytes: &[u8], at: usize) -> Option<u32> {
+    let raw = Endian::bytes(bytes, at)?;
+    Some(if BIG {
+        u32::from_be_bytes(raw)
+    } else {
+        u32::from_le_bytes(raw)
+    })
+}
+
 impl Endian {
     fn bytes<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
         bytes.get(at..at.checked_add(N)?)?.try_into().ok()
@@ -607,11 +619,10 @@ impl Endian {
     }
 
     pub(super) fn u32(self, bytes: &[u8], at: usize) -> Option<u32> {
-        let raw = Self::bytes(bytes, at)?;
-        Some(match self {
-            Endian::Little => u32::from_le_bytes(raw),
-            Endian::Big => u32::from_be_bytes(raw),
-        })
+        match self {
+            Endian::Little => u32_in::<false>(bytes, at),
+            Endian::Big => u32_in::<true>(bytes, at),
+        }
     }
 
     pub(super) fn i64(self, bytes: &[u8], at: usize) -> Option<i64> {

@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use super::file::{read_exact, read_up_to, Endian, PacketInfo, ReadError, MAX_CAPLEN};
+use super::file::{read_exact, read_up_to, u32_in, Endian, PacketInfo, ReadError, MAX_CAPLEN};
 
 const MAGIC_MICROS: u32 = 0xa1b2_c3d4;
 const MAGIC_NANOS: u32 = 0xa1b2_3c4d;
@@ -111,17 +111,7 @@ impl PcapReader {
         &self,
         header: &[u8],
     ) -> Result<PacketInfo, ReadError> {
-        let field = |at: usize| {
-            let raw: [u8; 4] = header
-                .get(at..at + 4)
-                .and_then(|b| b.try_into().ok())
-                .ok_or(ReadError::Truncated)?;
-            Ok::<u32, ReadError>(if BIG {
-                u32::from_be_bytes(raw)
-            } else {
-                u32::from_le_bytes(raw)
-            })
-        };
+        let field = |at| u32_in::<BIG>(header, at).ok_or(ReadError::Truncated);
         let (seconds, fraction) = (field(0)?, field(4)?);
         let (mut caplen, mut orig_len) = (field(8)?, field(12)?);
         if self.lengths_swapped && caplen > orig_len {

@@ -13,7 +13,9 @@
 
 use std::io::Read;
 
-use super::file::{read_exact, read_up_to, skip, Endian, PacketInfo, ReadError, MAX_CAPLEN};
+use super::file::{
+    read_exact, read_up_to, skip, u32_in, Endian, PacketInfo, ReadError, MAX_CAPLEN,
+};
 
 const SECTION_HEADER: u32 = 0x0a0d_0d0a;
 const INTERFACE_DESCRIPTION: u32 = 1;
@@ -563,16 +565,8 @@ impl PcapngReader {
         each: &mut impl FnMut(&PacketInfo, usize, u64),
     ) -> usize {
         let bytes = chunk.get(..filled).unwrap_or_default();
-        let word = |raw: [u8; 4]| {
-            if BIG {
-                u32::from_be_bytes(raw)
-            } else {
-                u32::from_le_bytes(raw)
-            }
-        };
-        let field = |fixed: &[u8; 8 + PACKET_FIXED], at: usize| {
-            word([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]])
-        };
+        // Every field is inside the fixed part, whose length is known: no field fails.
+        let field = |fixed: &[u8; 8 + PACKET_FIXED], at| u32_in::<BIG>(fixed, at).unwrap_or(0);
         loop {
             let Some(fixed) = bytes
                 .get(pos..pos + 8 + PACKET_FIXED)
@@ -591,16 +585,13 @@ impl PcapngReader {
             {
                 return pos;
             }
-            let Some(trailer) = bytes
-                .get(pos + whole - 4..pos + whole)
-                .and_then(|t| <[u8; 4]>::try_from(t).ok())
-            else {
+            let Some(trailer) = u32_in::<BIG>(bytes, pos + whole - 4) else {
                 return pos;
             };
             let Some(interface) = self.interfaces.get(field(fixed, 8) as usize) else {
                 return pos;
             };
-            if word(trailer) != length {
+            if trailer != length {
                 return pos;
             }
             let units = (u64::from(field(fixed, 12)) << 32) | u64::from(field(fixed, 16));

@@ -378,8 +378,6 @@ pub trait Seen {
     fn ts_nanos(&self) -> u64;
     /// The IP packet's length per its header: the bytes a flow counts.
     fn ip_len(&self) -> u32;
-    /// The TCP flags, for a TCP segment.
-    fn tcp_flags(&self) -> Option<u8>;
     /// A TCP segment's sequence number and flags.
     fn tcp(&self) -> Option<(u32, u8)>;
     /// A TCP segment's acknowledgment number (0 for anything else).
@@ -397,12 +395,6 @@ impl Seen for PacketMeta<'_> {
     }
     fn ip_len(&self) -> u32 {
         self.ip_len
-    }
-    fn tcp_flags(&self) -> Option<u8> {
-        match self.transport {
-            Transport::Tcp { flags, .. } => Some(flags),
-            _ => None,
-        }
     }
     fn tcp(&self) -> Option<(u32, u8)> {
         match self.transport {
@@ -534,7 +526,7 @@ impl FlowTable {
         }
         flow.first_ts = flow.first_ts.min(ts);
         flow.last_ts = flow.last_ts.max(ts);
-        if let Some(flags) = seen.tcp_flags() {
+        if let Some((_, flags)) = seen.tcp() {
             if flags & RST != 0 {
                 flow.closed = true;
             }

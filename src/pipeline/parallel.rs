@@ -30,7 +30,7 @@ use super::{Counts, Cx, Decode, Front, NoSignals, Pipeline, Rules, SignalSink, S
 use crate::capture::batch::{self, Batch, Fill};
 use crate::capture::file::{CaptureError, FileSource, Positional};
 use crate::decode::Decoder;
-use crate::flow::SweepClock;
+use crate::flow::{Seen, SweepClock};
 
 mod lanes;
 mod record;
@@ -305,17 +305,14 @@ fn routes_and_shards(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut
     named.clear();
     let mut guards = groups.lock_all();
     for (index, record) in work.records.iter().enumerate() {
-        if record.is_arp() {
-            named.push((index as u32, NameWork::Nothing));
-            continue;
-        }
-        if !record.is_ip() {
-            continue;
-        }
         // A route depends on transport and ports only, not on the payload.
-        let route = record.route();
-        if route.names != NameWork::Nothing {
-            named.push((index as u32, route.names));
+        let route = if record.is_ip() {
+            record.route()
+        } else {
+            Route::NONE
+        };
+        if let Some(name_work) = record.named(&route) {
+            named.push((index as u32, name_work));
         }
         let Some(key) = &route.flow else {
             continue;
@@ -351,8 +348,8 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
         } else {
             Route::NONE
         };
-        if route.names != NameWork::Nothing || record.is_arp() {
-            work.named.push((routes.len() as u32, route.names));
+        if let Some(name_work) = record.named(&route) {
+            work.named.push((routes.len() as u32, name_work));
         }
         if let Some(key) = &route.flow {
             if sweep_clock.due(record.ts_nanos) {
@@ -479,7 +476,7 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
         let payload = work.payload(record.payload());
         let packet = record.with(cold);
         if record.is_arp() {
-            names.arp(packet.arp_sender(), payload, &mut cx);
+            names.arp(packet.src_mac(), payload, &mut cx);
         } else if record.is_ip() && name_work != NameWork::Nothing {
             names.packet(name_work, &packet.meta_with(payload), &mut cx);
         }

@@ -12,7 +12,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::super::route::{route_of, Route};
+use super::super::route::{route_of, NameWork, Route};
 use crate::decode::{PacketMeta, Transport};
 use crate::flow::{addr_bits, FlowKey, Seen};
 
@@ -152,6 +152,16 @@ impl Record {
         (record, cold)
     }
 
+    /// Whether the name stage reads this record, and what it does with it: an ARP frame
+    /// always; an IP packet (of route `route`) when its route has work for it.
+    pub(super) fn named(&self, route: &Route) -> Option<NameWork> {
+        if self.is_arp() {
+            Some(NameWork::Nothing)
+        } else {
+            (self.is_ip() && route.names != NameWork::Nothing).then_some(route.names)
+        }
+    }
+
     pub(super) fn is_ip(&self) -> bool {
         self.bits & IP != 0
     }
@@ -219,11 +229,6 @@ pub(super) struct Packet<'r> {
 }
 
 impl Packet<'_> {
-    /// An ARP frame's sender.
-    pub(super) fn arp_sender(&self) -> Option<[u8; 6]> {
-        (self.hot.bits & SRC_MAC != 0).then_some(self.cold.src_mac)
-    }
-
     /// An IP packet's meta again, with its payload.
     pub(super) fn meta_with<'a>(&self, payload: &'a [u8]) -> PacketMeta<'a> {
         let (hot, cold) = (self.hot, self.cold);
@@ -261,9 +266,6 @@ impl Seen for Packet<'_> {
     }
     fn ip_len(&self) -> u32 {
         self.hot.ip_len
-    }
-    fn tcp_flags(&self) -> Option<u8> {
-        (self.hot.transport == TCP).then_some(self.hot.tcp_flags)
     }
     fn tcp(&self) -> Option<(u32, u8)> {
         (self.hot.transport == TCP).then_some((self.hot.seq, self.hot.tcp_flags))
@@ -367,7 +369,6 @@ mod tests {
             );
             assert_eq!(packet.ts_nanos(), Seen::ts_nanos(&meta));
             assert_eq!(packet.ip_len(), Seen::ip_len(&meta));
-            assert_eq!(packet.tcp_flags(), Seen::tcp_flags(&meta));
             assert_eq!(packet.tcp(), Seen::tcp(&meta));
             assert_eq!(packet.tcp_ack(), Seen::tcp_ack(&meta));
             assert_eq!(packet.src_mac(), Seen::src_mac(&meta));
@@ -382,9 +383,9 @@ mod tests {
         }
         let (arp, cold) = Record::arp(Some([9; 6]), span);
         assert!(arp.is_arp() && !arp.is_ip());
-        assert_eq!(arp.with(&cold).arp_sender(), Some([9; 6]));
+        assert_eq!(arp.with(&cold).src_mac(), Some([9; 6]));
         let (arp, cold) = Record::arp(None, span);
-        assert_eq!(arp.with(&cold).arp_sender(), None);
+        assert_eq!(arp.with(&cold).src_mac(), None);
         assert!(!Record::SKIP.is_ip() && !Record::SKIP.is_arp());
     }
 }
