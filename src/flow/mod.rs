@@ -471,6 +471,7 @@ impl FlowTable {
     /// and replaced: whether a quiet spell ends a flow depends on the flow's own packets only,
     /// not on when the table last swept, so any split of the table into shards makes the same
     /// flows.
+    #[inline(always)]
     pub fn track(
         &mut self,
         key: &FlowKey,
@@ -554,19 +555,27 @@ impl FlowTable {
     }
 
     /// When the table holds more than its cap, hands out the least recently seen eighth.
-    /// Cheap to call per packet.
-    pub fn enforce_cap(&mut self, mut fold: impl FnMut(Flow)) {
+    /// Cheap to call per packet: the check is inline, the folding out of line.
+    #[inline(always)]
+    pub fn enforce_cap(&mut self, fold: impl FnMut(Flow)) {
         if self.flows.len() > self.max_flows {
-            // Fold the oldest eighth at once so this costs O(n) only every n/8 new flows.
-            let mut by_age: Vec<(u64, FlowKey)> =
-                self.flows.iter().map(|(k, f)| (f.last_ts, *k)).collect();
-            let cut = (self.max_flows / 8).max(1);
-            by_age.select_nth_unstable_by_key(cut, |(ts, _)| *ts);
-            for (_, key) in by_age.into_iter().take(cut) {
-                if let Some(flow) = self.remove(&key) {
-                    self.evicted_by_cap += 1;
-                    fold(flow);
-                }
+            self.fold_oldest(fold);
+        }
+    }
+
+    /// Folds the least recently seen eighth of the flows (the table is over its cap), so
+    /// that `enforce_cap` costs O(n) only every n/8 new flows.
+    #[cold]
+    #[inline(never)]
+    fn fold_oldest(&mut self, mut fold: impl FnMut(Flow)) {
+        let mut by_age: Vec<(u64, FlowKey)> =
+            self.flows.iter().map(|(k, f)| (f.last_ts, *k)).collect();
+        let cut = (self.max_flows / 8).max(1);
+        by_age.select_nth_unstable_by_key(cut, |(ts, _)| *ts);
+        for (_, key) in by_age.into_iter().take(cut) {
+            if let Some(flow) = self.remove(&key) {
+                self.evicted_by_cap += 1;
+                fold(flow);
             }
         }
     }

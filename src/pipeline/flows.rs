@@ -128,6 +128,7 @@ impl Shard {
     /// meta's own is not looked at: a batch run's records hold theirs apart).
     /// `route.name_flow` says whether the payload may name the flow (false for the protocols
     /// the name stage reads).
+    #[inline(always)]
     pub(super) fn packet<S: SignalSink>(
         &mut self,
         rules: Rules<'_>,
