@@ -76,8 +76,19 @@ pub(crate) fn gre(data: &[u8]) -> Option<Inner<'_>> {
     }
 }
 
-/// The tunnel a UDP payload carries, judged by either port.
+/// The tunnel a UDP payload carries, judged by either port. Inline, so that a datagram of no
+/// tunnel's port (nearly all) costs its port checks only.
+#[inline(always)]
 pub(crate) fn over_udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Inner<'_>> {
+    let tunnel = [VXLAN_PORT, GENEVE_PORT, GTP_U_PORT, TEREDO_PORT];
+    if !tunnel.contains(&src_port) && !tunnel.contains(&dst_port) {
+        return None;
+    }
+    tunnel_over_udp(src_port, dst_port, payload)
+}
+
+/// `over_udp` for a datagram with a tunnel's port.
+fn tunnel_over_udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Inner<'_>> {
     let either = |port| src_port == port || dst_port == port;
     if either(VXLAN_PORT) {
         vxlan(payload)

@@ -417,6 +417,7 @@ fn name_from_quic_hello<S: SignalSink>(
 /// Pins where the client's byte stream starts when the SYN itself was not captured: the
 /// server's SYN-ACK acknowledges it. (A client's empty ACK is no anchor: keep-alive probes are
 /// empty segments one byte behind.)
+#[inline(always)]
 fn anchor_client_stream(
     flow: &mut Flow,
     direction: Direction,
