@@ -111,39 +111,27 @@ pub fn maybe_request(prefix: &[u8]) -> ProtoResult<()> {
 /// (or `MAX_HEAD` bytes, after which the head is `Invalid`).
 pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
     maybe_request(buf)?;
-    let head_len = match find_head_end(buf) {
-        Some(n) => n,
-        None if buf.len() >= MAX_HEAD => return Err(ProtoError::Invalid("http head too long")),
-        None => return Err(ProtoError::Incomplete),
-    };
-    let head = buf.get(..head_len).unwrap_or_default();
-    // Line ends by memchr; only a line that starts like "host" or "user-agent" is searched for
-    // its colon (a head's other lines cost one byte check each).
-    let mut line_start = 0;
-    let mut lines = memchr::memchr_iter(b'\n', head)
-        .chain(std::iter::once(head.len()))
-        .map(|end| {
-            let line = trim_cr(head.get(line_start..end).unwrap_or_default());
-            line_start = end + 1;
-            line
-        });
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split(|&b| b == b' ').filter(|p| !p.is_empty());
-    let method = parts
-        .next()
-        .ok_or(ProtoError::Invalid("empty request line"))?;
-    let target = parts
-        .next()
-        .ok_or(ProtoError::Invalid("request line without target"))?;
-    // The version is the last token: some clients put more between target and version
-    // (`CONNECT host:25 / HTTP/1.0`), and servers and tshark accept that.
-    let version = parts.next_back().unwrap_or_default();
-    if !version.starts_with(b"HTTP/") {
-        return Err(ProtoError::Invalid("request line without HTTP version"));
-    }
+    let window = buf.get(..buf.len().min(MAX_HEAD)).unwrap_or_default();
+    // One pass, line end to line end by memchr, up to the blank line (`\n\n` or `\n\r\n`)
+    // that ends the head: the first line is the request line, and of the others only a line
+    // that starts like "host" or "user-agent" is searched for its colon (a head's other lines
+    // cost one byte check each).
+    let mut request_line = None;
     let mut host = None;
     let mut user_agent = None;
-    for line in lines {
+    let mut head_len = None;
+    let mut line_start = 0;
+    for end in memchr::memchr_iter(b'\n', window) {
+        let line = trim_cr(window.get(line_start..end).unwrap_or_default());
+        line_start = end + 1;
+        if request_line.is_none() {
+            request_line = Some(line);
+            continue;
+        }
+        if line.is_empty() {
+            head_len = Some(end + 1);
+            break;
+        }
         if !matches!(line.first(), Some(b'h' | b'H' | b'u' | b'U')) {
             continue;
         }
@@ -158,6 +146,26 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
             user_agent.get_or_insert(value);
         }
     }
+    let (Some(head_len), Some(request_line)) = (head_len, request_line) else {
+        return Err(if buf.len() >= MAX_HEAD {
+            ProtoError::Invalid("http head too long")
+        } else {
+            ProtoError::Incomplete
+        });
+    };
+    let mut parts = request_line.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let method = parts
+        .next()
+        .ok_or(ProtoError::Invalid("empty request line"))?;
+    let target = parts
+        .next()
+        .ok_or(ProtoError::Invalid("request line without target"))?;
+    // The version is the last token: some clients put more between target and version
+    // (`CONNECT host:25 / HTTP/1.0`), and servers and tshark accept that.
+    let version = parts.next_back().unwrap_or_default();
+    if !version.starts_with(b"HTTP/") {
+        return Err(ProtoError::Invalid("request line without HTTP version"));
+    }
     Ok(RequestHead {
         method,
         target,
@@ -165,21 +173,6 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
         user_agent,
         head_len,
     })
-}
-
-/// Index just past the `\r\n\r\n` (or bare `\n\n`) that ends a head.
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    let limit = buf.len().min(MAX_HEAD);
-    let window = buf.get(..limit)?;
-    // memchr jumps from line end to line end (a byte-by-byte loop was 5% of an audit).
-    for i in memchr::memchr_iter(b'\n', window) {
-        match window.get(i + 1) {
-            Some(b'\n') => return Some(i + 2),
-            Some(b'\r') if window.get(i + 2) == Some(&b'\n') => return Some(i + 3),
-            _ => {}
-        }
-    }
-    None
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {
@@ -267,6 +260,123 @@ mod tests {
             parse_request_head(&long),
             Err(ProtoError::Invalid(_))
         ));
+    }
+
+    /// The parser as it was before it became one pass (the head's end found first, then its
+    /// lines read), kept to check the one pass against.
+    fn two_pass(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
+        maybe_request(buf)?;
+        let head_len = match find_head_end(buf) {
+            Some(n) => n,
+            None if buf.len() >= MAX_HEAD => return Err(ProtoError::Invalid("http head too long")),
+            None => return Err(ProtoError::Incomplete),
+        };
+        let head = buf.get(..head_len).unwrap_or_default();
+        // Line ends by memchr; only a line that starts like "host" or "user-agent" is searched for
+        // its colon (a head's other lines cost one byte check each).
+        let mut line_start = 0;
+        let mut lines = memchr::memchr_iter(b'\n', head)
+            .chain(std::iter::once(head.len()))
+            .map(|end| {
+                let line = trim_cr(head.get(line_start..end).unwrap_or_default());
+                line_start = end + 1;
+                line
+            });
+        let request_line = lines.next().unwrap_or_default();
+        let mut parts = request_line.split(|&b| b == b' ').filter(|p| !p.is_empty());
+        let method = parts
+            .next()
+            .ok_or(ProtoError::Invalid("empty request line"))?;
+        let target = parts
+            .next()
+            .ok_or(ProtoError::Invalid("request line without target"))?;
+        // The version is the last token: some clients put more between target and version
+        // (`CONNECT host:25 / HTTP/1.0`), and servers and tshark accept that.
+        let version = parts.next_back().unwrap_or_default();
+        if !version.starts_with(b"HTTP/") {
+            return Err(ProtoError::Invalid("request line without HTTP version"));
+        }
+        let mut host = None;
+        let mut user_agent = None;
+        for line in lines {
+            if !matches!(line.first(), Some(b'h' | b'H' | b'u' | b'U')) {
+                continue;
+            }
+            let Some(colon) = memchr::memchr(b':', line) else {
+                continue;
+            };
+            let name = line.get(..colon).unwrap_or_default();
+            let value = trim_ows(line.get(colon + 1..).unwrap_or_default());
+            if name.eq_ignore_ascii_case(b"host") {
+                host.get_or_insert(value);
+            } else if name.eq_ignore_ascii_case(b"user-agent") {
+                user_agent.get_or_insert(value);
+            }
+        }
+        Ok(RequestHead {
+            method,
+            target,
+            host,
+            user_agent,
+            head_len,
+        })
+    }
+
+    /// Index just past the `\r\n\r\n` (or bare `\n\n`) that ends a head.
+    fn find_head_end(buf: &[u8]) -> Option<usize> {
+        let limit = buf.len().min(MAX_HEAD);
+        let window = buf.get(..limit)?;
+        // memchr jumps from line end to line end (a byte-by-byte loop was 5% of an audit).
+        for i in memchr::memchr_iter(b'\n', window) {
+            match window.get(i + 1) {
+                Some(b'\n') => return Some(i + 2),
+                Some(b'\r') if window.get(i + 2) == Some(&b'\n') => return Some(i + 3),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The one pass gives what the two passes gave: on every prefix of heads of every shape
+    /// (bare and CR line ends, a blank first line, a head at and past `MAX_HEAD`), and on
+    /// each of them with any one byte changed to a line end, a CR, a space or a colon.
+    #[test]
+    fn one_pass_as_two() {
+        let pad = vec![b'a'; MAX_HEAD - 40];
+        let heads: Vec<Vec<u8>> = vec![
+            b"GET /index.html HTTP/1.1\r\nhOsT:  www.example.com:8080 \r\nUser-Agent: curl/8\r\n\r\nbody".to_vec(),
+            b"POST http://x.test/ HTTP/1.1\nHost: x.test\nHost: y\nUser-Agent:\n\nrest".to_vec(),
+            b"CONNECT mail.example.net:25 / HTTP/1.0\r\n\r\n".to_vec(),
+            b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n\r\n".to_vec(),
+            b"GET / \r\n\r\n".to_vec(),
+            b"GET\r\n\r\n\r\n".to_vec(),
+            b"GET / HTTP/1.1\r\n\r\r\n\r\n".to_vec(),
+            [b"GET / HTTP/1.1\r\nX: ".as_slice(), &pad, b"\r\nHost: h\r\n\r\n"].concat(),
+            [b"GET / HTTP/1.1\r\nX: ".as_slice(), &pad, b"\r\n\r\n"].concat(),
+        ];
+        let mut checked = 0;
+        for head in &heads {
+            let step = (head.len() / 300).max(1);
+            for n in (0..=head.len()).step_by(step).chain([head.len()]) {
+                let prefix = &head[..n];
+                assert_eq!(parse_request_head(prefix), two_pass(prefix), "{prefix:?}");
+                checked += 1;
+            }
+            let step = (head.len() / 120).max(1);
+            for at in (0..head.len()).step_by(step) {
+                for b in [b'\n', b'\r', b' ', b':'] {
+                    let mut changed = head.clone();
+                    changed[at] = b;
+                    assert_eq!(
+                        parse_request_head(&changed),
+                        two_pass(&changed),
+                        "{changed:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 2000);
     }
 
     #[test]
