@@ -304,6 +304,9 @@ fn routes_and_shards(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut
     let mut named = std::mem::take(&mut work.named);
     named.clear();
     let mut guards = groups.lock_all();
+    // Every shard by its number, one load away (rather than group, then place in the group,
+    // for every packet).
+    let mut shards: Vec<&mut Shard> = guards.iter_mut().flat_map(|g| g.iter_mut()).collect();
     for (index, record) in work.records.iter().enumerate() {
         // A route depends on transport and ports only, not on the payload.
         let route = if record.is_ip() {
@@ -319,11 +322,9 @@ fn routes_and_shards(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut
         };
         let ts = record.ts_nanos;
         if sweep_clock.due(ts) {
-            for guard in guards.iter_mut() {
-                guard.iter_mut().for_each(|shard| shard.sweep(ts, rules));
-            }
+            shards.iter_mut().for_each(|shard| shard.sweep(ts, rules));
         }
-        if let Some(shard) = groups.shard_mut(&mut guards, key.shard(SHARDS)) {
+        if let Some(shard) = shards.get_mut(key.shard(SHARDS)) {
             flow_packet(shard, rules, work, index, record, &route);
         }
     }
