@@ -12,14 +12,83 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN};
 use super::transport::{self, Layer4, TCP, UDP};
-use super::{array, be16, PacketMeta};
+use super::{array, be16, PacketMeta, Transport};
 use crate::capture::RawPacket;
 
 const LINKTYPE_ETHERNET: u32 = 1;
 
+/// An IPv4 address as a 128-bit number: IPv4-mapped (`::ffff:a.b.c.d`), as `flow::addr_bits`
+/// gives it.
+const IPV4_MAPPED: u128 = 0xffff_0000_0000;
+
+/// A plain frame as the fast path reads it, before it is put in any other form: the
+/// addresses as 128-bit numbers (an IPv4 one IPv4-mapped, `v6` telling them apart, as flow
+/// keys take them), the Ethernet header whole. `meta` makes the decoder's `PacketMeta` of it;
+/// a batch run makes its per-packet record straight from it.
+#[derive(Debug, Clone, Copy)]
+pub struct Plain<'a> {
+    pub ts_nanos: u64,
+    /// The Ethernet header: destination MAC, source MAC, EtherType.
+    pub ethernet: [u8; 14],
+    pub vlan: Option<u16>,
+    pub v6: bool,
+    pub src_ip: u128,
+    pub dst_ip: u128,
+    pub transport: Transport,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub payload: &'a [u8],
+    pub payload_truncated: bool,
+    pub ip_len: u32,
+    pub wire_len: u32,
+}
+
+impl<'a> Plain<'a> {
+    pub fn src_mac(&self) -> [u8; 6] {
+        array(&self.ethernet, 6).unwrap_or_default()
+    }
+
+    pub fn dst_mac(&self) -> [u8; 6] {
+        array(&self.ethernet, 0).unwrap_or_default()
+    }
+
+    /// The decoder's meta of the frame.
+    #[inline(always)]
+    pub fn meta(&self) -> PacketMeta<'a> {
+        let addr = |bits: u128| {
+            if self.v6 {
+                IpAddr::V6(Ipv6Addr::from(bits))
+            } else {
+                IpAddr::V4(Ipv4Addr::from(bits as u32))
+            }
+        };
+        PacketMeta {
+            ts_nanos: self.ts_nanos,
+            src_mac: Some(self.src_mac()),
+            dst_mac: Some(self.dst_mac()),
+            vlan: self.vlan,
+            src_ip: addr(self.src_ip),
+            dst_ip: addr(self.dst_ip),
+            transport: self.transport,
+            src_port: self.src_port,
+            dst_port: self.dst_port,
+            payload: self.payload,
+            payload_truncated: self.payload_truncated,
+            ip_len: self.ip_len,
+            wire_len: self.wire_len,
+        }
+    }
+}
+
 /// Decodes a plain Ethernet/IP/TCP-or-UDP frame, or says it is not one.
 #[inline(always)]
 pub(super) fn plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
+    plain_parts(pkt).map(|plain| plain.meta())
+}
+
+/// `plain`, its fields as read.
+#[inline(always)]
+pub(super) fn plain_parts<'a>(pkt: &RawPacket<'a>) -> Option<Plain<'a>> {
     if pkt.link_type != LINKTYPE_ETHERNET {
         return None;
     }
@@ -34,7 +103,7 @@ pub(super) fn plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
         vlan = Some(tci & 0x0fff);
         net = net.get(4..)?;
     }
-    let (src_ip, dst_ip, protocol, body, claimed, ip_len) = match ethertype {
+    let (v6, src_ip, dst_ip, protocol, body, claimed, ip_len) = match ethertype {
         ETHERTYPE_IPV4 => {
             let fixed: [u8; 20] = array(net, 0)?;
             if fixed[0] >> 4 != 4 {
@@ -47,9 +116,19 @@ pub(super) fn plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
                 return None;
             }
             let body = net.get(header_len..total_len.min(net.len()))?;
+            let v4 = |at: usize| {
+                IPV4_MAPPED
+                    | u128::from(u32::from_be_bytes([
+                        fixed[at],
+                        fixed[at + 1],
+                        fixed[at + 2],
+                        fixed[at + 3],
+                    ]))
+            };
             (
-                IpAddr::V4(Ipv4Addr::new(fixed[12], fixed[13], fixed[14], fixed[15])),
-                IpAddr::V4(Ipv4Addr::new(fixed[16], fixed[17], fixed[18], fixed[19])),
+                false,
+                v4(12),
+                v4(16),
                 fixed[9],
                 body,
                 total_len - header_len,
@@ -70,8 +149,9 @@ pub(super) fn plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
             let src: [u8; 16] = array(&fixed, 8)?;
             let dst: [u8; 16] = array(&fixed, 24)?;
             (
-                IpAddr::V6(Ipv6Addr::from(src)),
-                IpAddr::V6(Ipv6Addr::from(dst)),
+                true,
+                u128::from_be_bytes(src),
+                u128::from_be_bytes(dst),
                 fixed[6],
                 body,
                 claimed,
@@ -89,11 +169,11 @@ pub(super) fn plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
         },
         _ => return None,
     };
-    Some(PacketMeta {
+    Some(Plain {
         ts_nanos: pkt.ts_nanos,
-        src_mac: array(&header, 6),
-        dst_mac: array(&header, 0),
+        ethernet: header,
         vlan,
+        v6,
         src_ip,
         dst_ip,
         transport: layer.transport,

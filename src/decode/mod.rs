@@ -31,6 +31,7 @@ use std::net::IpAddr;
 
 use crate::capture::RawPacket;
 
+pub use fast::Plain;
 use frag::{FragKey, FragTable, Fragment, Reassembled};
 use ip::{FragInfo, IpHeader};
 use transport::Layer4;
@@ -174,6 +175,12 @@ impl Decoder {
     #[inline(always)]
     pub fn decode_plain<'a>(pkt: &RawPacket<'a>) -> Option<PacketMeta<'a>> {
         fast::plain(pkt)
+    }
+
+    /// `decode_plain`, the frame's fields as read (`Plain::meta` makes the meta of them).
+    #[inline(always)]
+    pub fn decode_plain_parts<'a>(pkt: &RawPacket<'a>) -> Option<Plain<'a>> {
+        fast::plain_parts(pkt)
     }
 
     /// Every frame the fast path does not take (out of line, so `decode` stays small enough to

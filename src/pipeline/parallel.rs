@@ -145,17 +145,17 @@ fn decode_plain_frames(work: &mut Work) {
     let buffer = batch.bytes();
     for (index, (_, packet)) in batch.packets().enumerate() {
         counts.count(&packet);
-        let plain = Decoder::decode_plain(&packet)
-            .and_then(|meta| Some((meta, offset_in(buffer, meta.payload)?)));
+        let plain = Decoder::decode_plain_parts(&packet)
+            .and_then(|plain| Some((plain, offset_in(buffer, plain.payload)?)));
         let (record, cold) = match plain {
-            Some((meta, start)) => {
+            Some((plain, start)) => {
                 counts.plain += 1;
                 let payload = Span {
                     start: start as u32,
-                    len: meta.payload.len() as u32,
+                    len: plain.payload.len() as u32,
                     side: false,
                 };
-                Record::ip(&meta, payload)
+                Record::plain(&plain, payload)
             }
             None => {
                 holes.push(index as u32);

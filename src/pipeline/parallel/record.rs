@@ -13,7 +13,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::super::route::{route_of, NameWork, Route};
-use crate::decode::{PacketMeta, Transport};
+use crate::decode::{PacketMeta, Plain, Transport};
 use crate::flow::{addr_bits, FlowKey, Seen};
 
 /// Where a packet's payload is: in the batch's buffer, or (for a datagram reassembled from
@@ -44,7 +44,7 @@ const ICMP: u8 = 2;
 const OTHER: u8 = 3;
 
 /// One frame of a batch, decoded: what the stages read for every packet.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Record {
     /// Addresses as `addr_bits` gives them (IPv4 ones IPv4-mapped; `V6` tells them apart).
     src_ip: u128,
@@ -64,7 +64,7 @@ pub(super) struct Record {
 }
 
 /// The rest of a frame's record: what the stages read only now and then.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Cold {
     ack: u32,
     wire_len: u32,
@@ -131,6 +131,47 @@ impl Record {
             vlan: meta.vlan.unwrap_or(0),
             src_mac: meta.src_mac.unwrap_or_default(),
             dst_mac: meta.dst_mac.unwrap_or_default(),
+        };
+        (record, cold)
+    }
+
+    /// A plain frame as the fast path read it (`Decoder::decode_plain_parts`), its payload at
+    /// `payload`: the same record as `Record::ip` makes of its meta, without making the meta.
+    #[inline(always)]
+    pub(super) fn plain(plain: &Plain<'_>, payload: Span) -> (Record, Cold) {
+        let (transport, seq, ack, tcp_flags) = match plain.transport {
+            Transport::Tcp { seq, ack, flags } => (TCP, seq, ack, flags),
+            // The fast path takes TCP and UDP only.
+            _ => (UDP, 0, 0, 0),
+        };
+        let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+        let record = Record {
+            src_ip: plain.src_ip,
+            dst_ip: plain.dst_ip,
+            ts_nanos: plain.ts_nanos,
+            ip_len: plain.ip_len,
+            seq,
+            payload_start: payload.start,
+            payload_len: payload.len,
+            src_port: plain.src_port,
+            dst_port: plain.dst_port,
+            tcp_flags,
+            transport,
+            other: 0,
+            bits: IP
+                | SRC_MAC
+                | DST_MAC
+                | flag(plain.v6, V6)
+                | flag(plain.vlan.is_some(), VLAN)
+                | flag(plain.payload_truncated, TRUNCATED)
+                | flag(payload.side, SIDE),
+        };
+        let cold = Cold {
+            ack,
+            wire_len: plain.wire_len,
+            vlan: plain.vlan.unwrap_or(0),
+            src_mac: plain.src_mac(),
+            dst_mac: plain.dst_mac(),
         };
         (record, cold)
     }
@@ -387,5 +428,67 @@ mod tests {
         let (arp, cold) = Record::arp(None, span);
         assert_eq!(arp.with(&cold).src_mac(), None);
         assert!(!Record::SKIP.is_ip() && !Record::SKIP.is_arp());
+    }
+
+    /// The record made straight from the fast path's fields (`Record::plain`) is the one
+    /// `Record::ip` makes of the meta, on every frame the fast path takes in the bundled
+    /// sample and in the public corpus (when present), with the payload in the batch and aside.
+    #[test]
+    fn a_plain_frames_record_is_its_metas() {
+        use crate::capture::file::FileSource;
+        use crate::decode::Decoder;
+
+        let check = |bytes: Vec<u8>| -> usize {
+            let mut taken = 0;
+            let Ok(mut source) =
+                FileSource::from_reader("t".into(), Box::new(std::io::Cursor::new(bytes)))
+            else {
+                return 0;
+            };
+            while let Ok(Some(packet)) = source.next_packet() {
+                let Some(plain) = Decoder::decode_plain_parts(&packet) else {
+                    continue;
+                };
+                for side in [false, true] {
+                    let span = Span {
+                        start: 17,
+                        len: plain.payload.len() as u32,
+                        side,
+                    };
+                    let (record, cold) = Record::plain(&plain, span);
+                    assert_eq!((record, cold), Record::ip(&plain.meta(), span));
+                    assert_eq!(
+                        record.with(&cold).meta_with(plain.payload),
+                        plain.meta(),
+                        "{:02x?}",
+                        packet.data
+                    );
+                }
+                taken += 1;
+            }
+            taken
+        };
+        let sample = check(crate::synth::sample::office_lan_sample());
+        assert!(sample > 100, "{sample}");
+        let mut corpus = 0;
+        let mut stack =
+            vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()) {
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(bytes) = std::fs::read(&path) {
+                    corpus += check(bytes);
+                }
+            }
+        }
+        if corpus == 0 {
+            eprintln!("SKIPPED (corpus part): no corpus beside the project");
+        } else {
+            assert!(corpus > 100_000, "{corpus} corpus frames");
+        }
     }
 }
