@@ -1,5 +1,5 @@
-//! Helpers shared by the parsers' unit tests: hex fixtures and the mutation loop that checks
-//! no input makes a parser panic.
+//! Helpers shared by the unit tests: hex fixtures, the mutation loop that checks no input makes
+//! a parser panic, and the public corpus's files.
 
 /// Hex text to bytes; everything but hex digits (spaces, line breaks, quotes) is ignored.
 pub(crate) fn hex(text: &str) -> Vec<u8> {
@@ -35,4 +35,29 @@ pub(crate) fn mutations(
         }
         each(&mutated);
     }
+}
+
+/// Every file under the public corpus (`../shared/corpus`, beside the project), in a stable
+/// order; `None` when the corpus is not there (the caller says it skipped).
+pub(crate) fn corpus_files() -> Option<Vec<std::path::PathBuf>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !root.is_dir() {
+        return None;
+    }
+    let mut dirs = vec![root];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Some(files)
 }

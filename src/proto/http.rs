@@ -113,9 +113,7 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
     maybe_request(buf)?;
     let window = buf.get(..buf.len().min(MAX_HEAD)).unwrap_or_default();
     // One pass, line end to line end by memchr, up to the blank line (`\n\n` or `\n\r\n`)
-    // that ends the head: the first line is the request line, and of the others only a line
-    // that starts like "host" or "user-agent" is searched for its colon (a head's other lines
-    // cost one byte check each).
+    // that ends the head: the first line is the request line, the others header lines.
     let mut request_line = None;
     let mut host = None;
     let mut user_agent = None;
@@ -132,19 +130,7 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
             head_len = Some(end + 1);
             break;
         }
-        if !matches!(line.first(), Some(b'h' | b'H' | b'u' | b'U')) {
-            continue;
-        }
-        let Some(colon) = memchr::memchr(b':', line) else {
-            continue;
-        };
-        let name = line.get(..colon).unwrap_or_default();
-        let value = trim_ows(line.get(colon + 1..).unwrap_or_default());
-        if name.eq_ignore_ascii_case(b"host") {
-            host.get_or_insert(value);
-        } else if name.eq_ignore_ascii_case(b"user-agent") {
-            user_agent.get_or_insert(value);
-        }
+        note_header(line, &mut host, &mut user_agent);
     }
     let (Some(head_len), Some(request_line)) = (head_len, request_line) else {
         return Err(if buf.len() >= MAX_HEAD {
@@ -153,19 +139,7 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
             ProtoError::Incomplete
         });
     };
-    let mut parts = request_line.split(|&b| b == b' ').filter(|p| !p.is_empty());
-    let method = parts
-        .next()
-        .ok_or(ProtoError::Invalid("empty request line"))?;
-    let target = parts
-        .next()
-        .ok_or(ProtoError::Invalid("request line without target"))?;
-    // The version is the last token: some clients put more between target and version
-    // (`CONNECT host:25 / HTTP/1.0`), and servers and tshark accept that.
-    let version = parts.next_back().unwrap_or_default();
-    if !version.starts_with(b"HTTP/") {
-        return Err(ProtoError::Invalid("request line without HTTP version"));
-    }
+    let (method, target) = request_line_parts(request_line)?;
     Ok(RequestHead {
         method,
         target,
@@ -173,6 +147,42 @@ pub fn parse_request_head(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
         user_agent,
         head_len,
     })
+}
+
+/// The method and target of a request line (the version is the last token: some clients put
+/// more between target and version, `CONNECT host:25 / HTTP/1.0`, and servers and tshark
+/// accept that).
+fn request_line_parts(line: &[u8]) -> ProtoResult<(&[u8], &[u8])> {
+    let mut parts = line.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let method = parts
+        .next()
+        .ok_or(ProtoError::Invalid("empty request line"))?;
+    let target = parts
+        .next()
+        .ok_or(ProtoError::Invalid("request line without target"))?;
+    let version = parts.next_back().unwrap_or_default();
+    if !version.starts_with(b"HTTP/") {
+        return Err(ProtoError::Invalid("request line without HTTP version"));
+    }
+    Ok((method, target))
+}
+
+/// Takes a header line's value if it is the first `Host` or `User-Agent`. Only a line that
+/// starts like either is searched for its colon: a head's other lines cost one byte check.
+fn note_header<'a>(line: &'a [u8], host: &mut Option<&'a [u8]>, user_agent: &mut Option<&'a [u8]>) {
+    if !matches!(line.first(), Some(b'h' | b'H' | b'u' | b'U')) {
+        return;
+    }
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return;
+    };
+    let name = line.get(..colon).unwrap_or_default();
+    let value = trim_ows(line.get(colon + 1..).unwrap_or_default());
+    if name.eq_ignore_ascii_case(b"host") {
+        host.get_or_insert(value);
+    } else if name.eq_ignore_ascii_case(b"user-agent") {
+        user_agent.get_or_insert(value);
+    }
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {
@@ -263,7 +273,8 @@ mod tests {
     }
 
     /// The parser as it was before it became one pass (the head's end found first, then its
-    /// lines read), kept to check the one pass against.
+    /// lines read), kept to check the one pass's lines and end against (the request line and
+    /// header lines are read by the same helpers).
     fn two_pass(buf: &[u8]) -> ProtoResult<RequestHead<'_>> {
         maybe_request(buf)?;
         let head_len = match find_head_end(buf) {
@@ -282,36 +293,11 @@ mod tests {
                 line_start = end + 1;
                 line
             });
-        let request_line = lines.next().unwrap_or_default();
-        let mut parts = request_line.split(|&b| b == b' ').filter(|p| !p.is_empty());
-        let method = parts
-            .next()
-            .ok_or(ProtoError::Invalid("empty request line"))?;
-        let target = parts
-            .next()
-            .ok_or(ProtoError::Invalid("request line without target"))?;
-        // The version is the last token: some clients put more between target and version
-        // (`CONNECT host:25 / HTTP/1.0`), and servers and tshark accept that.
-        let version = parts.next_back().unwrap_or_default();
-        if !version.starts_with(b"HTTP/") {
-            return Err(ProtoError::Invalid("request line without HTTP version"));
-        }
+        let (method, target) = request_line_parts(lines.next().unwrap_or_default())?;
         let mut host = None;
         let mut user_agent = None;
         for line in lines {
-            if !matches!(line.first(), Some(b'h' | b'H' | b'u' | b'U')) {
-                continue;
-            }
-            let Some(colon) = memchr::memchr(b':', line) else {
-                continue;
-            };
-            let name = line.get(..colon).unwrap_or_default();
-            let value = trim_ows(line.get(colon + 1..).unwrap_or_default());
-            if name.eq_ignore_ascii_case(b"host") {
-                host.get_or_insert(value);
-            } else if name.eq_ignore_ascii_case(b"user-agent") {
-                user_agent.get_or_insert(value);
-            }
+            note_header(line, &mut host, &mut user_agent);
         }
         Ok(RequestHead {
             method,

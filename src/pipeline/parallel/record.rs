@@ -76,6 +76,56 @@ pub(super) struct Cold {
 
 const _: () = assert!(std::mem::size_of::<Record>() == 64);
 
+/// The fields a record takes from a decoded packet, whether the decoder's meta or the fast
+/// path's `Plain` (the addresses and MACs, which the two hold differently, are passed apart).
+trait IpFields {
+    fn transport(&self) -> Transport;
+    fn ts_nanos(&self) -> u64;
+    fn ip_len(&self) -> u32;
+    fn ports(&self) -> (u16, u16);
+    fn v6(&self) -> bool;
+    fn vlan(&self) -> Option<u16>;
+    fn truncated(&self) -> bool;
+    fn wire_len(&self) -> u32;
+}
+
+/// `IpFields` for the two forms, whose fields have the same names.
+macro_rules! ip_fields {
+    ($form:ty, $v6:expr) => {
+        impl IpFields for $form {
+            fn transport(&self) -> Transport {
+                self.transport
+            }
+            fn ts_nanos(&self) -> u64 {
+                self.ts_nanos
+            }
+            fn ip_len(&self) -> u32 {
+                self.ip_len
+            }
+            fn ports(&self) -> (u16, u16) {
+                (self.src_port, self.dst_port)
+            }
+            fn v6(&self) -> bool {
+                $v6(self)
+            }
+            fn vlan(&self) -> Option<u16> {
+                self.vlan
+            }
+            fn truncated(&self) -> bool {
+                self.payload_truncated
+            }
+            fn wire_len(&self) -> u32 {
+                self.wire_len
+            }
+        }
+    };
+}
+
+ip_fields!(PacketMeta<'_>, |meta: &PacketMeta<'_>| meta
+    .src_ip
+    .is_ipv6());
+ip_fields!(Plain<'_>, |plain: &Plain<'_>| plain.v6);
+
 impl Record {
     /// Nothing for the stages (or a hole until `finish_decode`).
     pub(super) const SKIP: Record = Record {
@@ -97,81 +147,67 @@ impl Record {
     /// An IP packet, its payload at `payload` (`meta.payload` is not looked at).
     #[inline(always)]
     pub(super) fn ip(meta: &PacketMeta<'_>, payload: Span) -> (Record, Cold) {
-        let (transport, other, seq, ack, tcp_flags) = match meta.transport {
+        let macs = (meta.src_mac, meta.dst_mac);
+        Record::of(
+            meta,
+            (addr_bits(meta.src_ip), addr_bits(meta.dst_ip)),
+            macs,
+            payload,
+        )
+    }
+
+    /// A plain frame as the fast path read it (`Decoder::decode_plain_parts`), its payload at
+    /// `payload`: the same record as `Record::ip` makes of its meta, without making the meta
+    /// (its addresses are already as flow keys take them, its MACs always there).
+    #[inline(always)]
+    pub(super) fn plain(plain: &Plain<'_>, payload: Span) -> (Record, Cold) {
+        let macs = (Some(plain.src_mac()), Some(plain.dst_mac()));
+        Record::of(plain, (plain.src_ip, plain.dst_ip), macs, payload)
+    }
+
+    /// The record of a packet read through `fields`, its addresses as `addr_bits` gives them.
+    #[inline(always)]
+    fn of(
+        fields: &impl IpFields,
+        (src_ip, dst_ip): (u128, u128),
+        (src_mac, dst_mac): (Option<[u8; 6]>, Option<[u8; 6]>),
+        payload: Span,
+    ) -> (Record, Cold) {
+        let (transport, other, seq, ack, tcp_flags) = match fields.transport() {
             Transport::Tcp { seq, ack, flags } => (TCP, 0, seq, ack, flags),
             Transport::Udp => (UDP, 0, 0, 0, 0),
             Transport::Icmp => (ICMP, 0, 0, 0, 0),
             Transport::Other(protocol) => (OTHER, protocol, 0, 0, 0),
         };
         let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+        let vlan = fields.vlan();
         let record = Record {
-            src_ip: addr_bits(meta.src_ip),
-            dst_ip: addr_bits(meta.dst_ip),
-            ts_nanos: meta.ts_nanos,
-            ip_len: meta.ip_len,
+            src_ip,
+            dst_ip,
+            ts_nanos: fields.ts_nanos(),
+            ip_len: fields.ip_len(),
             seq,
             payload_start: payload.start,
             payload_len: payload.len,
-            src_port: meta.src_port,
-            dst_port: meta.dst_port,
+            src_port: fields.ports().0,
+            dst_port: fields.ports().1,
             tcp_flags,
             transport,
             other,
             bits: IP
-                | flag(meta.src_ip.is_ipv6(), V6)
-                | flag(meta.src_mac.is_some(), SRC_MAC)
-                | flag(meta.dst_mac.is_some(), DST_MAC)
-                | flag(meta.vlan.is_some(), VLAN)
-                | flag(meta.payload_truncated, TRUNCATED)
+                | flag(fields.v6(), V6)
+                | flag(src_mac.is_some(), SRC_MAC)
+                | flag(dst_mac.is_some(), DST_MAC)
+                | flag(vlan.is_some(), VLAN)
+                | flag(fields.truncated(), TRUNCATED)
                 | flag(payload.side, SIDE),
         };
         let cold = Cold {
             ack,
-            wire_len: meta.wire_len,
-            vlan: meta.vlan.unwrap_or(0),
-            src_mac: meta.src_mac.unwrap_or_default(),
-            dst_mac: meta.dst_mac.unwrap_or_default(),
-        };
-        (record, cold)
-    }
-
-    /// A plain frame as the fast path read it (`Decoder::decode_plain_parts`), its payload at
-    /// `payload`: the same record as `Record::ip` makes of its meta, without making the meta.
-    #[inline(always)]
-    pub(super) fn plain(plain: &Plain<'_>, payload: Span) -> (Record, Cold) {
-        let (transport, seq, ack, tcp_flags) = match plain.transport {
-            Transport::Tcp { seq, ack, flags } => (TCP, seq, ack, flags),
-            // The fast path takes TCP and UDP only.
-            _ => (UDP, 0, 0, 0),
-        };
-        let flag = |on: bool, bit: u8| if on { bit } else { 0 };
-        let record = Record {
-            src_ip: plain.src_ip,
-            dst_ip: plain.dst_ip,
-            ts_nanos: plain.ts_nanos,
-            ip_len: plain.ip_len,
-            seq,
-            payload_start: payload.start,
-            payload_len: payload.len,
-            src_port: plain.src_port,
-            dst_port: plain.dst_port,
-            tcp_flags,
-            transport,
-            other: 0,
-            bits: IP
-                | SRC_MAC
-                | DST_MAC
-                | flag(plain.v6, V6)
-                | flag(plain.vlan.is_some(), VLAN)
-                | flag(plain.payload_truncated, TRUNCATED)
-                | flag(payload.side, SIDE),
-        };
-        let cold = Cold {
-            ack,
-            wire_len: plain.wire_len,
-            vlan: plain.vlan.unwrap_or(0),
-            src_mac: plain.src_mac(),
-            dst_mac: plain.dst_mac(),
+            wire_len: fields.wire_len(),
+            vlan: vlan.unwrap_or(0),
+            src_mac: src_mac.unwrap_or_default(),
+            dst_mac: dst_mac.unwrap_or_default(),
         };
         (record, cold)
     }
@@ -470,25 +506,15 @@ mod tests {
         };
         let sample = check(crate::synth::sample::office_lan_sample());
         assert!(sample > 100, "{sample}");
-        let mut corpus = 0;
-        let mut stack =
-            vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for path in entries.flatten().map(|e| e.path()) {
-                if path.is_dir() {
-                    stack.push(path);
-                } else if let Ok(bytes) = std::fs::read(&path) {
-                    corpus += check(bytes);
-                }
-            }
-        }
-        if corpus == 0 {
+        let Some(files) = crate::testkit::corpus_files() else {
             eprintln!("SKIPPED (corpus part): no corpus beside the project");
-        } else {
-            assert!(corpus > 100_000, "{corpus} corpus frames");
-        }
+            return;
+        };
+        let corpus: usize = files
+            .into_iter()
+            .filter_map(|path| std::fs::read(path).ok())
+            .map(check)
+            .sum();
+        assert!(corpus > 100_000, "{corpus} corpus frames");
     }
 }
