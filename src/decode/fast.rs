@@ -8,7 +8,7 @@
 //! It must give exactly what the general decoder gives for the frames it takes: a test checks
 //! it on every frame of the corpus and on mutated frames.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use crate::flow::addr_from_bits;
 
 use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN};
 use super::transport::{self, Layer4, TCP, UDP};
@@ -55,20 +55,13 @@ impl<'a> Plain<'a> {
     /// The decoder's meta of the frame.
     #[inline(always)]
     pub fn meta(&self) -> PacketMeta<'a> {
-        let addr = |bits: u128| {
-            if self.v6 {
-                IpAddr::V6(Ipv6Addr::from(bits))
-            } else {
-                IpAddr::V4(Ipv4Addr::from(bits as u32))
-            }
-        };
         PacketMeta {
             ts_nanos: self.ts_nanos,
             src_mac: Some(self.src_mac()),
             dst_mac: Some(self.dst_mac()),
             vlan: self.vlan,
-            src_ip: addr(self.src_ip),
-            dst_ip: addr(self.dst_ip),
+            src_ip: addr_from_bits(self.src_ip, self.v6),
+            dst_ip: addr_from_bits(self.dst_ip, self.v6),
             transport: self.transport,
             src_port: self.src_port,
             dst_port: self.dst_port,

@@ -252,6 +252,16 @@ pub fn addr_bits(ip: IpAddr) -> u128 {
     }
 }
 
+/// The address `addr_bits` gave `bits`, an IPv6 one or not (`v6`).
+#[inline]
+pub fn addr_from_bits(bits: u128, v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(bits.into())
+    } else {
+        IpAddr::V4((bits as u32).into())
+    }
+}
+
 impl FlowKey {
     #[inline]
     pub fn new(protocol: u8, a: (IpAddr, u16), b: (IpAddr, u16)) -> Self {

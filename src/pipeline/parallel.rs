@@ -255,17 +255,12 @@ struct Stages<'p, 'c> {
 struct Groups<'p> {
     groups: Vec<Mutex<&'p mut [Shard]>>,
     per: usize,
-    /// Each shard's group and place in it (`shard / per`, `shard % per`), worked out once
-    /// rather than divided out for every packet (a `div` of 10–20 cycles when `per` is not
-    /// known at compile time).
-    places: Vec<(usize, usize)>,
 }
 
 impl<'p> Groups<'p> {
     fn new(shards: &'p mut [Shard], groups: usize) -> Self {
         let per = shards.len().div_ceil(groups.max(1)).max(1);
         Groups {
-            places: (0..shards.len()).map(|s| (s / per, s % per)).collect(),
             groups: shards.chunks_mut(per).map(Mutex::new).collect(),
             per,
         }
@@ -282,8 +277,7 @@ impl<'p> Groups<'p> {
         locked: &'g mut [MutexGuard<'_, &'p mut [Shard]>],
         shard: usize,
     ) -> Option<&'g mut Shard> {
-        let &(group, place) = self.places.get(shard)?;
-        locked.get_mut(group)?.get_mut(place)
+        locked.get_mut(shard / self.per)?.get_mut(shard % self.per)
     }
 }
 
@@ -308,12 +302,7 @@ fn routes_and_shards(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut
     // for every packet).
     let mut shards: Vec<&mut Shard> = guards.iter_mut().flat_map(|g| g.iter_mut()).collect();
     for (index, record) in work.records.iter().enumerate() {
-        // A route depends on transport and ports only, not on the payload.
-        let route = if record.is_ip() {
-            record.route()
-        } else {
-            Route::NONE
-        };
+        let route = record.route();
         if let Some(name_work) = record.named(&route) {
             named.push((index as u32, name_work));
         }
@@ -343,12 +332,7 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
     shard_lists.resize_with(SHARDS, Vec::new);
     shard_lists.iter_mut().for_each(Vec::clear);
     for record in &work.records {
-        // A route depends on transport and ports only, not on the payload.
-        let route = if record.is_ip() {
-            record.route()
-        } else {
-            Route::NONE
-        };
+        let route = record.route();
         if let Some(name_work) = record.named(&route) {
             work.named.push((routes.len() as u32, name_work));
         }
@@ -478,7 +462,7 @@ fn end_stages<'p>(stage: &mut Stages<'_, '_>, groups: &Groups<'p>, work: &mut Wo
         let packet = record.with(cold);
         if record.is_arp() {
             names.arp(packet.src_mac(), payload, &mut cx);
-        } else if record.is_ip() && name_work != NameWork::Nothing {
+        } else if record.is_ip() {
             names.packet(name_work, &packet.meta_with(payload), &mut cx);
         }
     }

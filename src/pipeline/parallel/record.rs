@@ -10,11 +10,11 @@
 //! payload is a place in the batch rather than a reference (a batch cannot hold references
 //! into itself).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use super::super::route::{route_of, NameWork, Route};
 use crate::decode::{PacketMeta, Plain, Transport};
-use crate::flow::{addr_bits, FlowKey, Seen};
+use crate::flow::{addr_bits, addr_from_bits, FlowKey, Seen};
 
 /// Where a packet's payload is: in the batch's buffer, or (for a datagram reassembled from
 /// fragments) in the side buffer.
@@ -259,18 +259,14 @@ impl Record {
         self.bits & V6 != 0
     }
 
-    fn ip_addr(&self, bits: u128) -> IpAddr {
-        if self.v6() {
-            IpAddr::V6(Ipv6Addr::from(bits))
-        } else {
-            IpAddr::V4(Ipv4Addr::from(bits as u32))
-        }
-    }
-
     /// An IP packet's route (`route::route` of its meta), its flow key made from the
-    /// addresses as they are stored.
+    /// addresses as they are stored; nothing for any other record. A route depends on
+    /// transport and ports only, not on the payload.
     #[inline(always)]
     pub(super) fn route(&self) -> Route {
+        if !self.is_ip() {
+            return Route::NONE;
+        }
         let transport = match self.transport {
             // Only the kind counts for a route.
             TCP => Transport::Tcp {
@@ -315,8 +311,8 @@ impl Packet<'_> {
             src_mac: mac(cold.src_mac, SRC_MAC),
             dst_mac: mac(cold.dst_mac, DST_MAC),
             vlan: (hot.bits & VLAN != 0).then_some(cold.vlan),
-            src_ip: hot.ip_addr(hot.src_ip),
-            dst_ip: hot.ip_addr(hot.dst_ip),
+            src_ip: addr_from_bits(hot.src_ip, hot.v6()),
+            dst_ip: addr_from_bits(hot.dst_ip, hot.v6()),
             transport: match hot.transport {
                 TCP => Transport::Tcp {
                     seq: hot.seq,
