@@ -118,6 +118,9 @@ pub struct Flow {
     pub naming: Naming,
     /// Client bytes being reassembled; dropped once naming is done.
     pub stream: Option<Box<ClientStream>>,
+    /// Which end of the flow's key the client is (`FlowKey::sender`), so that a packet's
+    /// direction is read from its key without comparing its addresses.
+    client_end: End,
     fin_seen: u8,
     closed: bool,
 }
@@ -132,14 +135,14 @@ impl Flow {
         }
     }
 
-    /// A new flow, started by `meta`'s packet (not counted yet).
-    fn first(protocol: u8, meta: &PacketMeta<'_>) -> Flow {
+    /// A new flow, started by `meta`'s packet (not counted yet), whose key is `key`.
+    fn first(key: &FlowKey, meta: &PacketMeta<'_>) -> Flow {
         let src = SocketAddr::new(meta.src_ip, meta.src_port);
         let dst = SocketAddr::new(meta.dst_ip, meta.dst_port);
         let client_first = sender_is_client(meta);
         let (client, server) = if client_first { (src, dst) } else { (dst, src) };
         Flow {
-            protocol,
+            protocol: key.protocol,
             client,
             server,
             client_mac: if client_first {
@@ -158,6 +161,11 @@ impl Flow {
             dns_lookup: None,
             naming: Naming::Unknown,
             stream: None,
+            client_end: if client_first {
+                key.sender
+            } else {
+                key.sender.other()
+            },
             fin_seen: 0,
             closed: false,
         }
@@ -191,9 +199,29 @@ impl SweepClock {
     }
 }
 
+/// Which end of a canonical 5-tuple sent a packet: the lower endpoint, the higher, or both
+/// (a packet to its own address and port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Low,
+    High,
+    Both,
+}
+
+impl End {
+    fn other(self) -> End {
+        match self {
+            End::Low => End::High,
+            End::High => End::Low,
+            End::Both => End::Both,
+        }
+    }
+}
+
 /// Canonical 5-tuple: the lower endpoint first, so both directions find the same flow. Its
 /// hash is computed once, when the key is made (with the packet's route), and picks both the
-/// flow's shard and its slot in the shard's table.
+/// flow's shard and its slot in the shard's table. A key made from a packet also notes which
+/// end sent it (`sender`), which is not part of the key: both directions' keys are equal.
 #[derive(Debug, Clone, Copy)]
 pub struct FlowKey {
     /// Addresses as 128-bit numbers (IPv4 ones IPv4-mapped).
@@ -204,6 +232,8 @@ pub struct FlowKey {
     protocol: u8,
     /// IPv6 addresses; IPv4 ones are stored IPv4-mapped, and this keeps the two apart.
     v6: bool,
+    /// The end that sent the packet the key was made from.
+    sender: End,
     hash: u64,
 }
 
@@ -273,7 +303,11 @@ impl FlowKey {
     /// whether they are IPv6 ones.
     #[inline]
     pub fn from_bits(protocol: u8, v6: bool, a: (u128, u16), b: (u128, u16)) -> Self {
-        let ((low, low_port), (high, high_port)) = if a <= b { (a, b) } else { (b, a) };
+        let (sender, ((low, low_port), (high, high_port))) = match a.cmp(&b) {
+            std::cmp::Ordering::Less => (End::Low, (a, b)),
+            std::cmp::Ordering::Equal => (End::Both, (a, b)),
+            std::cmp::Ordering::Greater => (End::High, (b, a)),
+        };
         let ports = u64::from(low_port)
             | u64::from(high_port) << 16
             | u64::from(protocol) << 32
@@ -288,6 +322,7 @@ impl FlowKey {
             high_port,
             protocol,
             v6,
+            sender,
             hash,
         }
     }
@@ -300,6 +335,11 @@ impl FlowKey {
             (meta.src_ip, meta.src_port),
             (meta.dst_ip, meta.dst_port),
         )
+    }
+
+    /// Which end sent the packet the key was made from.
+    pub fn sender(&self) -> End {
+        self.sender
     }
 
     /// The flow's IP protocol number (TCP or UDP).
@@ -392,8 +432,6 @@ pub trait Seen {
     fn tcp(&self) -> Option<(u32, u8)>;
     /// A TCP segment's acknowledgment number (0 for anything else).
     fn tcp_ack(&self) -> u32;
-    /// Whether `endpoint` sent the packet (its source address and port).
-    fn sent_by(&self, endpoint: SocketAddr) -> bool;
     fn src_mac(&self) -> Option<[u8; 6]>;
     /// The whole meta (its payload left empty), for a flow this packet starts.
     fn meta(&self) -> PacketMeta<'static>;
@@ -417,9 +455,6 @@ impl Seen for PacketMeta<'_> {
             Transport::Tcp { ack, .. } => ack,
             _ => 0,
         }
-    }
-    fn sent_by(&self, endpoint: SocketAddr) -> bool {
-        endpoint.ip() == self.src_ip && endpoint.port() == self.src_port
     }
     fn src_mac(&self) -> Option<[u8; 6]> {
         self.src_mac
@@ -500,10 +535,7 @@ impl FlowTable {
                 self.last = entry.bucket_index();
                 let (_, flow) = entry.into_mut();
                 if ts.saturating_sub(flow.last_ts) > flow.idle_limit() {
-                    fold(std::mem::replace(
-                        flow,
-                        Flow::first(key.protocol, &seen.meta()),
-                    ));
+                    fold(std::mem::replace(flow, Flow::first(key, &seen.meta())));
                     (flow, true)
                 } else {
                     (flow, false)
@@ -512,14 +544,15 @@ impl FlowTable {
             Err(absent) => {
                 let entry = absent.into_table().insert_unique(
                     key.hash,
-                    (*key, Flow::first(key.protocol, &seen.meta())),
+                    (*key, Flow::first(key, &seen.meta())),
                     |(k, _)| k.hash,
                 );
                 self.last = entry.bucket_index();
                 (&mut entry.into_mut().1, true)
             }
         };
-        let up = seen.sent_by(flow.client);
+        // The packet's key says which end sent it; the flow, which end its client is.
+        let up = key.sender == End::Both || key.sender == flow.client_end;
         let direction = if up { Direction::Up } else { Direction::Down };
         let bytes = u64::from(seen.ip_len());
         match direction {
@@ -661,6 +694,62 @@ mod tests {
             (ip("::ffff:104.18.32.47"), 443),
         );
         assert_ne!(up, mapped);
+    }
+
+    /// A packet's direction comes from its key's sending end and the flow's client end: the
+    /// same as asking whether the packet's source is the flow's client, for both ends, for
+    /// IPv4 and IPv6, whichever end spoke first, and for a packet sent to its own address
+    /// and port.
+    #[test]
+    fn direction_is_whether_the_client_sent_the_packet() {
+        let meta = |src: (&str, u16), dst: (&str, u16), flags: u8| PacketMeta {
+            ts_nanos: 1,
+            src_mac: None,
+            dst_mac: None,
+            vlan: None,
+            src_ip: ip(src.0),
+            dst_ip: ip(dst.0),
+            transport: Transport::Tcp {
+                seq: 0,
+                ack: 0,
+                flags,
+            },
+            src_port: src.1,
+            dst_port: dst.1,
+            payload: &[],
+            payload_truncated: false,
+            ip_len: 40,
+            wire_len: 54,
+        };
+        let pairs = [
+            (("10.0.0.7", 51_000), ("104.18.32.47", 443)),
+            (("104.18.32.47", 443), ("10.0.0.7", 51_000)),
+            (("10.0.0.7", 443), ("10.0.0.7", 51_000)),
+            (("fe80::1", 5353), ("2001:db8::1", 53)),
+            (("10.0.0.7", 7), ("10.0.0.7", 7)),
+        ];
+        for (a, b) in pairs {
+            // First from `a`, as a SYN (then `a` is the client) and not (then the ports
+            // decide); then packets both ways.
+            for first_flags in [SYN, ACK, SYN | ACK] {
+                let mut table = FlowTable::new(16);
+                let first = meta(a, b, first_flags);
+                let key = FlowKey::of(TCP, &first);
+                table.track(&key, &first, |_| {});
+                for packet in [meta(a, b, ACK), meta(b, a, ACK), first] {
+                    let key = FlowKey::of(TCP, &packet);
+                    let (flow, direction, created) = table.track(&key, &packet, |_| {});
+                    assert!(!created);
+                    let from_client =
+                        flow.client == SocketAddr::new(packet.src_ip, packet.src_port);
+                    assert_eq!(
+                        direction == Direction::Up,
+                        from_client,
+                        "{a:?} {b:?} {first_flags}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -10,8 +10,6 @@
 //! payload is a place in the batch rather than a reference (a batch cannot hold references
 //! into itself).
 
-use std::net::SocketAddr;
-
 use super::super::route::{route_of, NameWork, Route};
 use crate::decode::{PacketMeta, Plain, Transport};
 use crate::flow::{addr_bits, addr_from_bits, FlowKey, Seen};
@@ -350,11 +348,6 @@ impl Seen for Packet<'_> {
             0
         }
     }
-    fn sent_by(&self, endpoint: SocketAddr) -> bool {
-        endpoint.port() == self.hot.src_port
-            && addr_bits(endpoint.ip()) == self.hot.src_ip
-            && endpoint.is_ipv6() == self.hot.v6()
-    }
     fn src_mac(&self) -> Option<[u8; 6]> {
         (self.hot.bits & SRC_MAC != 0).then_some(self.cold.src_mac)
     }
@@ -419,13 +412,6 @@ mod tests {
             len: 3,
             side: true,
         };
-        let endpoints: [SocketAddr; 5] = [
-            "192.168.1.20:51000".parse().unwrap(),
-            "192.168.1.20:51001".parse().unwrap(),
-            "[::ffff:192.168.1.20]:51000".parse().unwrap(),
-            "[fe80::1]:5353".parse().unwrap(),
-            "10.0.0.1:51000".parse().unwrap(),
-        ];
         for meta in [base, v6, icmp, other] {
             let (record, cold) = Record::ip(&meta, span);
             let packet = record.with(&cold);
@@ -440,19 +426,13 @@ mod tests {
                 got.flow.map(|k| k.shard(16)),
                 want.flow.map(|k| k.shard(16))
             );
+            assert_eq!(got.flow.map(|k| k.sender()), want.flow.map(|k| k.sender()));
             assert_eq!(packet.ts_nanos(), Seen::ts_nanos(&meta));
             assert_eq!(packet.ip_len(), Seen::ip_len(&meta));
             assert_eq!(packet.tcp(), Seen::tcp(&meta));
             assert_eq!(packet.tcp_ack(), Seen::tcp_ack(&meta));
             assert_eq!(packet.src_mac(), Seen::src_mac(&meta));
             assert_eq!(packet.meta(), Seen::meta(&meta));
-            for endpoint in endpoints {
-                assert_eq!(
-                    packet.sent_by(endpoint),
-                    meta.sent_by(endpoint),
-                    "{endpoint}"
-                );
-            }
         }
         let (arp, cold) = Record::arp(Some([9; 6]), span);
         assert!(arp.is_arp() && !arp.is_ip());
