@@ -305,7 +305,7 @@ impl Names {
                 signal(cx, meta, s.kind(), value);
             });
         }
-        let Ok(datagram) = netbios::parse_datagram(meta.payload) else {
+        let Ok(datagram) = netbios::parse_datagram_skipping_names(meta.payload) else {
             return;
         };
         // Host announcements (command 1) name the sending machine.

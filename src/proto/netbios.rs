@@ -24,7 +24,7 @@ mod browser;
 
 pub use browser::{
     browser_command, browser_server, datagram_type, for_each_datagram_signal, parse_datagram,
-    BrowserServer, Datagram, Mailslot,
+    parse_datagram_skipping_names, BrowserServer, Datagram, Mailslot,
 };
 
 pub const NAME_SERVICE_PORT: u16 = 137;
@@ -269,6 +269,35 @@ fn read_name(
 ) -> ProtoResult<(NbName, usize)> {
     let expanded = expand_dns_name(bytes, offset, 0, data_offset, budget)?;
     Ok((NbName::decode(expanded.c_str()), expanded.consumed))
+}
+
+/// The length in place of the encoded name at `offset`, as `read_name` gives it, without
+/// decoding it. A name of plain labels that ends inside `bytes` (nearly every one) is walked
+/// here, one budget step per label and one for its end as `expand_dns_name` takes them; any
+/// other (a pointer, another label type, a name cut short, too few steps left) is left to
+/// `expand_dns_name` itself, from the start, so the length, the error and the budget left are
+/// always the ones `read_name` gives.
+fn name_len(
+    bytes: &[u8],
+    offset: usize,
+    data_offset: usize,
+    budget: &mut usize,
+) -> ProtoResult<usize> {
+    let mut at = offset;
+    let mut steps = 0usize;
+    loop {
+        steps += 1;
+        match bytes.get(at) {
+            Some(0) if steps <= *budget => {
+                *budget -= steps;
+                return Ok(at + 1 - offset);
+            }
+            // A label: its end is checked by the next length byte's read.
+            Some(&len) if len & 0xc0 == 0 => at += 1 + usize::from(len),
+            _ => break,
+        }
+    }
+    expand_dns_name(bytes, offset, 0, data_offset, budget).map(|name| name.consumed)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -652,6 +681,30 @@ mod tests {
         msg.extend(name_label);
         msg.extend(tail);
         msg
+    }
+
+    /// `name_len` gives the length, the error and the budget left that `read_name` gives,
+    /// with every budget from none to more than enough, for plain names, the root, a name cut
+    /// short, a pointer and a bit-string label.
+    #[test]
+    fn name_len_is_read_names_length() {
+        let names: [&[u8]; 6] = [
+            b"\x20FHEJEOEEEPFHFDDHCNDDCACACACACA\x00rest",
+            b"\x00",
+            b"\x03abc\x02de\x00",
+            b"\x03abc\x02de",
+            b"\x03abc\xc0\x00",
+            b"\x03abc\x41\x08\xab\x00",
+        ];
+        for name in names {
+            for budget in 0..6 {
+                let (mut by_len, mut by_read) = (budget, budget);
+                let len = name_len(name, 0, 0, &mut by_len);
+                let read = read_name(name, 0, 0, &mut by_read).map(|(_, len)| len);
+                assert_eq!(len, read, "{name:02x?} with {budget} steps");
+                assert_eq!(by_len, by_read, "{name:02x?} with {budget} steps");
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 
 use super::super::dhcp::text::{name_step_budget, tshark_ascii, write_fields_text};
 use super::super::{ProtoError, ProtoResult};
-use super::{need, read_name, u16_at, u32_at, NbName, Signal};
+use super::{name_len, need, read_name, u16_at, u32_at, NbName, Signal};
 
 /// Datagram message types that carry user data (and so SMB).
 pub mod datagram_type {
@@ -38,6 +38,17 @@ pub struct Datagram<'a> {
 /// Reads the 10-byte header and, for direct and broadcast datagrams, the length, offset and the
 /// two names (compression pointers counted from each name's own start, as tshark does).
 pub fn parse_datagram(udp_payload: &[u8]) -> ProtoResult<Datagram<'_>> {
+    read_datagram(udp_payload, true)
+}
+
+/// `parse_datagram` without decoding the two names (`source_name` and `destination_name` are
+/// `None`): only their lengths are read, to find the user data. It fails exactly when
+/// `parse_datagram` does, and finds the same user data.
+pub fn parse_datagram_skipping_names(udp_payload: &[u8]) -> ProtoResult<Datagram<'_>> {
+    read_datagram(udp_payload, false)
+}
+
+fn read_datagram(udp_payload: &[u8], decode_names: bool) -> ProtoResult<Datagram<'_>> {
     let bytes = udp_payload;
     need(bytes, 0, 10)?;
     let mut datagram = Datagram {
@@ -56,12 +67,18 @@ pub fn parse_datagram(udp_payload: &[u8]) -> ProtoResult<Datagram<'_>> {
     ) {
         need(bytes, 10, 4)?;
         let mut budget = name_step_budget(bytes.len());
-        let (source, source_len) = read_name(bytes, 14, 14, &mut budget)?;
+        let name_at = |at: usize, budget: &mut usize| {
+            if decode_names {
+                read_name(bytes, at, at, budget).map(|(name, len)| (Some(name), len))
+            } else {
+                name_len(bytes, at, at, budget).map(|len| (None, len))
+            }
+        };
+        let (source, source_len) = name_at(14, &mut budget)?;
         let destination_at = 14 + source_len;
-        let (destination, destination_len) =
-            read_name(bytes, destination_at, destination_at, &mut budget)?;
-        datagram.source_name = Some(source);
-        datagram.destination_name = Some(destination);
+        let (destination, destination_len) = name_at(destination_at, &mut budget)?;
+        datagram.source_name = source;
+        datagram.destination_name = destination;
         datagram.user_data = bytes
             .get(destination_at + destination_len..)
             .unwrap_or_default();
@@ -456,6 +473,76 @@ mod tests {
             .unwrap();
         payload[name_at] = 0x80;
         assert_eq!(browser_signals(&payload).0, ["\u{c7}INDOWS7-3"]);
+    }
+
+    /// Skipping the names finds what reading them finds: the same user data, or an error
+    /// when reading fails, on every prefix of the three datagrams, on each with bytes changed
+    /// (names cut, pointers, other label types), and on names with pointers and bit strings.
+    #[test]
+    fn skipping_the_names_reads_the_same_as_decoding_them() {
+        let same = |payload: &[u8]| {
+            let read = parse_datagram(payload);
+            let skipped = parse_datagram_skipping_names(payload);
+            match (&read, &skipped) {
+                (Ok(read), Ok(skipped)) => {
+                    assert_eq!(read.user_data, skipped.user_data, "{payload:02x?}");
+                    assert_eq!(read.source_ip, skipped.source_ip);
+                    assert_eq!(read.msg_type, skipped.msg_type);
+                    assert!(skipped.source_name.is_none() && skipped.destination_name.is_none());
+                }
+                (Err(_), Err(_)) => {}
+                _ => panic!("{read:?} against {skipped:?} for {payload:02x?}"),
+            }
+            read.is_ok()
+        };
+        let inputs = [
+            hex(EMIX_HOST_ANNOUNCEMENT),
+            hex(EMIX_ELECTION),
+            hex(EMIX_DOMAIN_ANNOUNCEMENT),
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let (mut ok, mut failed) = (0, 0);
+        for input in &inputs {
+            for len in 0..=input.len() {
+                same(&input[..len]);
+            }
+            // Changes only in the names (from byte 14 on, the source name's length byte).
+            let names_end = 14 + 34 + 34;
+            for _ in 0..4000 {
+                let mut mutated = input.clone();
+                for _ in 0..2 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let at = 14 + (seed as usize) % (names_end - 14);
+                    mutated[at] = match seed >> 60 {
+                        0..=3 => 0xc0 | (seed >> 40) as u8 & 0x3f,
+                        4 => 0x41,
+                        5 => 0x80,
+                        6..=8 => (seed >> 32) as u8 & 0x3f,
+                        9 => 0,
+                        _ => (seed >> 32) as u8,
+                    };
+                }
+                if same(&mutated) {
+                    ok += 1;
+                } else {
+                    failed += 1;
+                }
+            }
+        }
+        // The changes make both kinds of outcome, many times.
+        assert!(ok > 1000 && failed > 500, "{ok} read, {failed} refused");
+        // A destination name that is a pointer back to the source name, and one with a
+        // bit-string label.
+        let mut pointer = inputs[0][..14 + 34].to_vec();
+        pointer.extend([0xc0, 0x00]);
+        pointer.extend(&inputs[0][14 + 68..]);
+        assert!(same(&pointer));
+        let mut bits = inputs[0][..14 + 34].to_vec();
+        bits.extend([0x41, 0x08, 0xab, 0x00]);
+        bits.extend(&inputs[0][14 + 68..]);
+        same(&bits);
     }
 
     #[test]
