@@ -16,6 +16,7 @@ const MAX_DATAGRAMS: u16 = 32;
 
 #[derive(Default)]
 pub(super) struct QuicFlow {
+    /// The keys of the current CRYPTO stream's DCID, once a later Initial needed them.
     keys: Option<InitialKeys>,
     version: Option<Version>,
     /// The DCID whose keys opened the current CRYPTO stream.
@@ -68,8 +69,10 @@ impl QuicFlow {
         };
         match own {
             Ok(info) => {
-                if self.keys.is_none() || new_stream {
-                    self.keys = InitialKeys::derive(info.version, info.dcid, Side::Client);
+                if self.version.is_none() || new_stream {
+                    // The stream's keys are derived when a later Initial needs them: most
+                    // hellos are whole in the first, which derived its own.
+                    self.keys = None;
                     self.version = Some(info.version);
                     self.dcid = info.dcid.to_vec();
                 }
@@ -80,6 +83,12 @@ impl QuicFlow {
             Err(_) => {
                 // Later client Initials carry the server's connection ID but keep the keys of
                 // the first one.
+                let Some(version) = self.version else {
+                    return self.failed();
+                };
+                if self.keys.is_none() {
+                    self.keys = InitialKeys::derive(version, &self.dcid, Side::Client);
+                }
                 let Some(keys) = self.keys.as_ref() else {
                     return self.failed();
                 };
@@ -112,6 +121,59 @@ impl QuicFlow {
             Step::GiveUp
         } else {
             Step::Wait
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::quic::build::{build_client_initials, seal_initial};
+    use crate::proto::tls::build::build_client_hello;
+
+    /// A ClientHello over three Initials: the first under the client's own DCID, the others
+    /// under the server's connection ID and still the first DCID's keys, as a client sends
+    /// them once the server's Initial came. Only the later ones need the flow's keys.
+    #[test]
+    fn later_initials_open_with_the_first_dcids_keys() {
+        let hello = build_client_hello(Some("chat.mistral.ai"), &["h3"], true, 0)[5..].to_vec();
+        let dcid = [0x5a; 8];
+        let keys = InitialKeys::derive(Version::V1, &dcid, Side::Client).unwrap();
+        // The rest of the hello, in two CRYPTO frames, under the server's connection ID.
+        let cut = hello.len() / 2;
+        let later: Vec<Vec<u8>> = [(cut / 2, cut), (cut, hello.len())]
+            .iter()
+            .enumerate()
+            .map(|(n, &(start, end))| {
+                let mut frames = vec![0x06, 0x44, 0x00, 0x44, 0x00];
+                frames[1..3].copy_from_slice(&(0x4000 | start as u16).to_be_bytes());
+                frames[3..5].copy_from_slice(&(0x4000 | (end - start) as u16).to_be_bytes());
+                frames.extend_from_slice(&hello[start..end]);
+                frames.resize(1150, 0);
+                seal_initial(&keys, b"server-cid", &[], 2, 1 + n as u64, &frames)
+            })
+            .collect();
+        // The first Initial's CRYPTO data up to `cut / 2` only: build it again from a hello
+        // cut there (its frames hold the hello's first bytes at the same offsets).
+        let head = build_client_initials(Version::V1, &dcid, &[], &hello[..cut / 2], 1200, None);
+        assert_eq!(head.len(), 1);
+        let mut flow = QuicFlow::default();
+        let mut scratch = Vec::new();
+        assert!(matches!(
+            flow.client_datagram(&head[0], &mut scratch),
+            Step::Wait
+        ));
+        assert!(
+            flow.keys.is_none(),
+            "no keys derived while the own DCID opens the Initials"
+        );
+        assert!(matches!(
+            flow.client_datagram(&later[0], &mut scratch),
+            Step::Wait
+        ));
+        match flow.client_datagram(&later[1], &mut scratch) {
+            Step::Hello(hello) => assert_eq!(hello.sni(), Some("chat.mistral.ai")),
+            _ => panic!("no hello"),
         }
     }
 }
