@@ -124,17 +124,18 @@ impl Shard {
     }
 
     /// One TCP or UDP packet of this shard (`seen`: its meta, or a batch run's record of it),
-    /// routed to its flow (`route.flow`; nothing without one), its payload `payload` (a
-    /// meta's own is not looked at: a batch run's records hold theirs apart).
+    /// routed to its flow (`route.flow`; nothing without one), its payload given by `payload`
+    /// (a meta's own is not looked at: a batch run's records hold theirs apart; it is found
+    /// only for a packet that a step of naming reads, not for the many that are only counted).
     /// `route.name_flow` says whether the payload may name the flow (false for the protocols
     /// the name stage reads).
     #[inline(always)]
-    pub(super) fn packet<S: SignalSink>(
+    pub(super) fn packet<'p, S: SignalSink>(
         &mut self,
         rules: Rules<'_>,
         dns: DnsAccess<'_>,
         seen: &impl Seen,
-        payload: &[u8],
+        payload: impl Fn() -> &'p [u8],
         route: &Route,
         cx: &mut Cx<'_, S>,
     ) {
@@ -169,11 +170,12 @@ impl Shard {
         // only for the few that a step of naming reads.
         let meta = || {
             let mut meta = seen.meta();
-            meta.payload = payload;
+            meta.payload = payload();
             meta
         };
         match key.protocol() {
             UDP if direction == Direction::Up && flow.naming == Naming::Unknown => {
+                let payload = payload();
                 let key = (flow.client, flow.server);
                 let followed = self.state.quic_flows.contains_key(&key);
                 // Only QUIC long headers start a search: other UDP costs this one check, and a
@@ -210,7 +212,7 @@ impl Shard {
                     && match flow.naming {
                         Naming::Done {
                             follow: Follow::Http1,
-                        } => !payload.is_empty(),
+                        } => !payload().is_empty(),
                         Naming::Done { .. } => false,
                         Naming::Unknown | Naming::Tls | Naming::Http => true,
                     };

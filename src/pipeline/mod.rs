@@ -470,7 +470,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
                     }
                     let shard = &mut shards[key.shard(SHARDS)];
                     let dns = DnsAccess::Now(&names.dns);
-                    shard.packet(*rules, dns, &meta, meta.payload, &route, &mut cx);
+                    shard.packet(*rules, dns, &meta, || meta.payload, &route, &mut cx);
                     for learned in shard.learned.drain(..) {
                         names.learn(learned);
                     }

@@ -363,7 +363,7 @@ fn flow_packet(
     };
     let mut sink = NoSignals;
     let (frame, seq) = work.context(index, &sink);
-    let payload = work.payload(record.payload());
+    let payload = || work.payload(record.payload());
     let mut cx = Cx {
         sink: &mut sink,
         frame,
