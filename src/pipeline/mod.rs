@@ -632,6 +632,8 @@ struct AnswerScratch {
     addresses: Vec<(std::ops::Range<usize>, IpAddr)>,
     /// (target, owner) of CNAME answers.
     aliases: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    /// The names written into `text`, by where their labels start in the message.
+    written: Vec<(usize, std::ops::Range<usize>)>,
 }
 
 /// The A/AAAA answers of a response, each under the name the client asked for (CNAME chains
@@ -645,17 +647,28 @@ fn address_answers(
         text,
         addresses,
         aliases,
+        written,
     } = scratch;
     text.clear();
     addresses.clear();
     aliases.clear();
-    let write = |name: &dns::Name<'_>, text: &mut String| {
+    written.clear();
+    // A name whose labels were written already (most owners point at the question or at a
+    // CNAME's target) takes the same text again.
+    let mut write = |name: &dns::Name<'_>, text: &mut String| {
+        let labels = name.labels_start();
+        if let Some(range) = labels.and_then(|at| written.iter().find(|(w, _)| *w == at)) {
+            return Some(range.1.clone());
+        }
         let start = text.len();
         if name.write_text(text).is_err() {
             text.truncate(start);
             return None;
         }
         text[start..].make_ascii_lowercase();
+        if let Some(at) = labels {
+            written.push((at, start..text.len()));
+        }
         Some(start..text.len())
     };
     for record in message.answers() {
@@ -707,6 +720,110 @@ mod tests {
     use super::{NoSignals, Options, Outcome, Pipeline};
     use crate::capture::file::FileSource;
     use crate::classify::rules::Catalogue;
+
+    /// `address_answers` as it was before names were written once per message: every owner
+    /// and CNAME target written anew. The oracle of the test below.
+    fn answers_each_name_written(
+        message: &crate::proto::dns::Message<'_>,
+    ) -> Vec<(std::net::IpAddr, String)> {
+        use crate::proto::dns::RData;
+        let text = |name: &crate::proto::dns::Name<'_>| {
+            name.to_text().ok().map(|t| t.to_ascii_lowercase())
+        };
+        let (mut addresses, mut aliases) = (Vec::new(), Vec::new());
+        for record in message.answers() {
+            let Ok(record) = record else { break };
+            let addr = match record.data {
+                RData::A(v4) => std::net::IpAddr::V4(v4),
+                RData::Aaaa(v6) => std::net::IpAddr::V6(v6),
+                RData::Cname(target) => {
+                    if let (Some(owner), Some(target)) = (text(&record.owner), text(&target)) {
+                        aliases.push((target, owner));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            if let Some(owner) = text(&record.owner) {
+                addresses.push((owner, addr));
+            }
+        }
+        addresses
+            .into_iter()
+            .map(|(owner, addr)| {
+                let mut name = owner;
+                for _ in 0..8 {
+                    match aliases.iter().find(|(target, _)| *target == name) {
+                        Some((_, up)) if *up != name => name = up.clone(),
+                        _ => break,
+                    }
+                }
+                (addr, name)
+            })
+            .collect()
+    }
+
+    /// Each name of a message written once (`Name::labels_start`) names the addresses as
+    /// writing every name anew does: on every DNS, mDNS and LLMNR message of the sample and
+    /// the corpus, and on mutations of a few of them (pointers and labels changed).
+    #[test]
+    fn answers_name_addresses_as_writing_every_name_does() {
+        use crate::decode::{Decoded, Decoder};
+        let mut scratch = super::AnswerScratch::default();
+        let mut check = |payload: &[u8]| -> bool {
+            let Ok(message) = crate::proto::dns::parse(payload) else {
+                return false;
+            };
+            let mut got = Vec::new();
+            super::address_answers(&message, &mut scratch, |addr, name| {
+                got.push((addr, name.to_string()))
+            });
+            assert_eq!(got, answers_each_name_written(&message), "{payload:02x?}");
+            !got.is_empty()
+        };
+        let mut messages: Vec<Vec<u8>> = Vec::new();
+        let mut collect = |bytes: Vec<u8>| {
+            let Ok(mut source) =
+                FileSource::from_reader("t".into(), Box::new(std::io::Cursor::new(bytes)))
+            else {
+                return;
+            };
+            let mut decoder = Decoder::default();
+            while let Ok(Some(packet)) = source.next_packet() {
+                if let Ok(Decoded::Ip(meta)) = decoder.decode(&packet) {
+                    let ports = [meta.src_port, meta.dst_port];
+                    if [53, 5353, 5355].iter().any(|p| ports.contains(p)) {
+                        messages.push(meta.payload.to_vec());
+                    }
+                }
+            }
+        };
+        collect(crate::synth::sample::office_lan_sample());
+        let corpus = crate::testkit::corpus_files();
+        for path in corpus.iter().flatten() {
+            if let Ok(bytes) = std::fs::read(path) {
+                collect(bytes);
+            }
+        }
+        let named = messages.iter().filter(|m| check(m)).count();
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        for message in messages
+            .iter()
+            .filter(|m| m.len() > 40)
+            .step_by(97)
+            .take(200)
+        {
+            crate::testkit::mutations(message, 200, 3, &mut seed, |mutated| {
+                check(mutated);
+            });
+        }
+        if corpus.is_none() {
+            eprintln!("SKIPPED (corpus part): no corpus beside the project");
+            assert!(named > 10, "{named}");
+        } else {
+            assert!(named > 1_000, "{named} messages naming addresses");
+        }
+    }
 
     /// Runs the bundled sample, cutting a period every `every` frames (0: never).
     fn sample_periods(every: u64) -> Vec<Outcome> {

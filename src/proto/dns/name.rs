@@ -129,6 +129,26 @@ impl<'a> Name<'a> {
         self.offset
     }
 
+    /// Where the first label of a `Labels` name is, past the compression pointers it starts
+    /// with (`None` for any other kind). Two `Labels` names of one message whose labels start
+    /// at the same place have the same labels, and so the same text.
+    pub fn labels_start(&self) -> Option<usize> {
+        if self.kind != NameKind::Labels {
+            return None;
+        }
+        let mut offset = self.offset;
+        // A `Labels` name has at most `MAX_POINTERS` pointers.
+        for _ in 0..=MAX_POINTERS {
+            let byte = byte_at(self.msg, offset).ok()?;
+            if byte & 0xc0 != 0xc0 {
+                return Some(offset);
+            }
+            let low = byte_at(self.msg, offset.saturating_add(1)).ok()?;
+            offset = usize::from(u16::from_be_bytes([byte & 0x3f, low]));
+        }
+        None
+    }
+
     /// The labels, raw bytes, in order (compression followed); empty unless the kind is
     /// `Labels`.
     pub fn labels(&self) -> Labels<'a> {
