@@ -288,10 +288,12 @@ fn name_len(
     loop {
         steps += 1;
         match bytes.get(at) {
+            // The end, if the budget has the steps.
             Some(0) if steps <= *budget => {
                 *budget -= steps;
                 return Ok(at + 1 - offset);
             }
+            Some(0) => break,
             // A label: its end is checked by the next length byte's read.
             Some(&len) if len & 0xc0 == 0 => at += 1 + usize::from(len),
             _ => break,
