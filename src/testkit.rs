@@ -1,5 +1,5 @@
 //! Helpers shared by the unit tests: hex fixtures, the mutation loop that checks no input makes
-//! a parser panic, and the public corpus's files.
+//! a parser panic, the public corpus's files, and the packets of a capture held in memory.
 
 /// Hex text to bytes; everything but hex digits (spaces, line breaks, quotes) is ignored.
 pub(crate) fn hex(text: &str) -> Vec<u8> {
@@ -34,6 +34,18 @@ pub(crate) fn mutations(
             mutated[at] = (*seed >> 32) as u8;
         }
         each(&mutated);
+    }
+}
+
+/// Calls `each` with every packet of a capture held in memory, in order, until the capture
+/// ends or its first damage; nothing for bytes that are no capture.
+pub(crate) fn each_packet(bytes: Vec<u8>, mut each: impl FnMut(&crate::capture::RawPacket<'_>)) {
+    let input = Box::new(std::io::Cursor::new(bytes));
+    let Ok(mut source) = crate::capture::file::FileSource::from_reader("t".into(), input) else {
+        return;
+    };
+    while let Ok(Some(packet)) = source.next_packet() {
+        each(&packet);
     }
 }
 

@@ -783,20 +783,15 @@ mod tests {
         };
         let mut messages: Vec<Vec<u8>> = Vec::new();
         let mut collect = |bytes: Vec<u8>| {
-            let Ok(mut source) =
-                FileSource::from_reader("t".into(), Box::new(std::io::Cursor::new(bytes)))
-            else {
-                return;
-            };
             let mut decoder = Decoder::default();
-            while let Ok(Some(packet)) = source.next_packet() {
-                if let Ok(Decoded::Ip(meta)) = decoder.decode(&packet) {
+            crate::testkit::each_packet(bytes, |packet| {
+                if let Ok(Decoded::Ip(meta)) = decoder.decode(packet) {
                     let ports = [meta.src_port, meta.dst_port];
                     if [53, 5353, 5355].iter().any(|p| ports.contains(p)) {
                         messages.push(meta.payload.to_vec());
                     }
                 }
-            }
+            });
         };
         collect(crate::synth::sample::office_lan_sample());
         let corpus = crate::testkit::corpus_files();

@@ -447,19 +447,13 @@ mod tests {
     /// sample and in the public corpus (when present), with the payload in the batch and aside.
     #[test]
     fn a_plain_frames_record_is_its_metas() {
-        use crate::capture::file::FileSource;
         use crate::decode::Decoder;
 
         let check = |bytes: Vec<u8>| -> usize {
             let mut taken = 0;
-            let Ok(mut source) =
-                FileSource::from_reader("t".into(), Box::new(std::io::Cursor::new(bytes)))
-            else {
-                return 0;
-            };
-            while let Ok(Some(packet)) = source.next_packet() {
-                let Some(plain) = Decoder::decode_plain_parts(&packet) else {
-                    continue;
+            crate::testkit::each_packet(bytes, |packet| {
+                let Some(plain) = Decoder::decode_plain_parts(packet) else {
+                    return;
                 };
                 for side in [false, true] {
                     let span = Span {
@@ -477,7 +471,7 @@ mod tests {
                     );
                 }
                 taken += 1;
-            }
+            });
             taken
         };
         let sample = check(crate::synth::sample::office_lan_sample());
