@@ -40,19 +40,24 @@ latency_before=$(latency)
 packets=$(capinfos -c -M "$input" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 bytes=$(stat -c %s "$input")
 echo "input: $input ($packets packets, $bytes bytes); machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); page cache: $cache; timing: $(command -v hyperfine > /dev/null && echo "hyperfine mean of $runs" || echo "best of $runs (GNU time)")"
-printf '%-32s %9s %12s %9s %10s\n' tool "wall s" "packets/s" "MB/s" "peak RSS"
+printf '%-32s %9s %12s %9s %10s  %-13s %s\n' tool "wall s" "packets/s" "MB/s" "peak RSS" "runs s" "cores ns"
 declare -A best peak
 timing=$(mktemp)
 trap 'rm -f "$timing" "$timing.json"' EXIT
 # Wall time: hyperfine's mean over $runs runs after one warm-up when it is installed (apt:
 # hyperfine), else the best of $runs runs of GNU time. Peak RSS: GNU time, the largest of its runs.
+# Beside each tool: its fastest and slowest run, and the cores' round trip just before and
+# after its timed runs (a two-thread run in between is slower when they are far apart).
 measure() { # name, command...
   local name=$1; shift
-  local t="" rss=0 m
+  local t="" rss=0 m spread="" cores_before
+  cores_before=$(latency)
   if command -v hyperfine > /dev/null; then
     hyperfine -N -w 1 -r "$runs" --export-json "$timing.json" -- "$(printf '%q ' "$@")" > /dev/null 2>&1
-    t=$(python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["mean"])' "$timing.json")
+    read -r t spread < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f-%.3f" % (r["mean"], min(r["times"]), max(r["times"])))' "$timing.json")
   fi
+  local cores_after
+  cores_after=$(latency)
   for _ in $(seq "$runs"); do
     /usr/bin/time -o "$timing" -f "%e %M" "$@" > /dev/null 2>&1
     out=$(tail -1 "$timing")
@@ -65,9 +70,10 @@ measure() { # name, command...
   done
   best[$name]=$t
   peak[$name]=$rss
-  awk -v n="$name" -v t="$t" -v p="$packets" -v b="$bytes" -v r="$rss" 'BEGIN{
+  awk -v n="$name" -v t="$t" -v p="$packets" -v b="$bytes" -v r="$rss" -v s="${spread:--}" \
+    -v c="${cores_before% ns}/${cores_after% ns}" 'BEGIN{
     if (t == 0) t = 0.001;
-    printf "%-32s %9.3f %12.0f %9.1f %7.0f MiB\n", n, t, p/t, b/t/1e6, r/1024 }'
+    printf "%-32s %9.3f %12.0f %9.1f %7.0f MiB  %-13s %s\n", n, t, p/t, b/t/1e6, r/1024, s, c }'
 }
 cores=$(nproc)
 measure "dd (read floor)" dd if="$input" of=/dev/null bs=1M
