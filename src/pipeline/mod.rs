@@ -253,14 +253,28 @@ struct Front {
 
 /// What a batch's frames add to `Front`'s counters, counted on any thread while its plain
 /// frames are decoded (`Front::take_counts` takes them, batches in order).
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Counts {
     packets: u64,
     captured_bytes: u64,
     /// Frames the fast path decoded (IP packets).
     plain: u64,
-    first_ts: Option<u64>,
-    last_ts: Option<u64>,
+    /// The earliest and latest capture times counted; meaningless while `packets` is 0 (a
+    /// plain minimum and maximum per frame, rather than `Option`s).
+    first_ts: u64,
+    last_ts: u64,
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            packets: 0,
+            captured_bytes: 0,
+            plain: 0,
+            first_ts: u64::MAX,
+            last_ts: 0,
+        }
+    }
 }
 
 impl Counts {
@@ -268,7 +282,8 @@ impl Counts {
     fn count(&mut self, pkt: &RawPacket<'_>) {
         self.packets += 1;
         self.captured_bytes += pkt.data.len() as u64;
-        widen(&mut self.first_ts, &mut self.last_ts, pkt.ts_nanos);
+        self.first_ts = self.first_ts.min(pkt.ts_nanos);
+        self.last_ts = self.last_ts.max(pkt.ts_nanos);
     }
 }
 
@@ -308,8 +323,10 @@ impl Front {
         self.stats.packets += counts.packets;
         self.stats.captured_bytes += counts.captured_bytes;
         self.stats.ip_packets += counts.plain;
-        for ts in [counts.first_ts, counts.last_ts].into_iter().flatten() {
-            widen(&mut self.first_ts, &mut self.last_ts, ts);
+        if counts.packets > 0 {
+            for ts in [counts.first_ts, counts.last_ts] {
+                widen(&mut self.first_ts, &mut self.last_ts, ts);
+            }
         }
     }
 

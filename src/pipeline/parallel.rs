@@ -153,7 +153,10 @@ fn decode_plain_frames(work: &mut Work) {
     holes.clear();
     *counts = Counts::default();
     let buffer = batch.bytes();
-    let mut made = ([Record::SKIP; RECORDS_AT_ONCE], [Cold::default(); RECORDS_AT_ONCE]);
+    let mut made = (
+        [Record::SKIP; RECORDS_AT_ONCE],
+        [Cold::default(); RECORDS_AT_ONCE],
+    );
     let mut in_made = 0;
     for (index, (_, packet)) in batch.packets().enumerate() {
         counts.count(&packet);
