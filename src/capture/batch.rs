@@ -603,35 +603,26 @@ mod tests {
     /// offsets, and packet by packet.
     #[test]
     fn corpus_captures_read_the_same_every_way() {
-        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-        if !corpus.exists() {
-            eprintln!("SKIPPED: {} is absent; NOT checked", corpus.display());
+        let Some(paths) = crate::testkit::corpus_files() else {
+            eprintln!("SKIPPED: ../shared/corpus is absent; NOT checked");
             return;
-        }
-        let mut dirs = vec![corpus];
+        };
         let (mut files, mut formats) = (0, std::collections::BTreeMap::new());
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                    continue;
-                }
-                let Ok(source) = FileSource::open(&path) else {
-                    continue;
-                };
-                let format = source.format();
-                *formats.entry(format).or_insert(0) += 1;
-                let bytes = std::fs::read(&path).unwrap();
-                let want = direct(&bytes);
-                let name = path.display().to_string();
-                assert_eq!(batched(&bytes), want, "{name}");
-                // Compressed files are read on, not at offsets.
-                if !format.contains("gzip") {
-                    assert_eq!(fetched_from(&path), want, "{name}");
-                }
-                files += 1;
+        for path in paths {
+            let Ok(source) = FileSource::open(&path) else {
+                continue;
+            };
+            let format = source.format();
+            *formats.entry(format).or_insert(0) += 1;
+            let bytes = std::fs::read(&path).unwrap();
+            let want = direct(&bytes);
+            let name = path.display().to_string();
+            assert_eq!(batched(&bytes), want, "{name}");
+            // Compressed files are read on, not at offsets.
+            if !format.contains("gzip") {
+                assert_eq!(fetched_from(&path), want, "{name}");
             }
+            files += 1;
         }
         assert!(files > 150, "{files} captures");
         eprintln!("{files} captures: {formats:?}");
