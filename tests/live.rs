@@ -6,9 +6,9 @@
 //! then compared with the file audit of the same sample: the same devices, services, flows and
 //! bytes, whether the run was stopped by SIGINT, by `--duration`, or cut into `--every` periods.
 //!
-//! These tests need root (namespaces, raw sockets, the privilege drop) and `ip` from iproute2.
-//! Without them each test says so on stderr and returns: a visible skip, never a silent pass.
-//! CI runs as root and `.ci/deps` installs iproute2.
+//! These tests need root (namespaces, raw sockets, the privilege drop), `ip` from iproute2 and
+//! `setcap` from libcap2-bin. Without root each test says so on stderr and returns: a visible
+//! skip, never a silent pass. CI runs as root and `.ci/deps` installs both tools.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -118,29 +118,11 @@ impl Netns {
     /// `shadowai scan -i sa0 ARGS` inside the namespace. `ip netns exec` execs the program
     /// in place, so the child's pid is shadowai's own and signals reach it directly.
     fn scan(&self, args: &[&str]) -> Scan {
-        let mut child = Command::new(self.ip)
+        let mut command = Command::new(self.ip);
+        command
             .args(["netns", "exec", &self.name, BIN, "scan", "-i", "sa0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting shadowai scan");
-        let stderr = child.stderr.take().unwrap();
-        let (lines, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut scan = Scan {
-            child,
-            stderr: rx,
-            seen: Vec::new(),
-        };
-        scan.wait_for_line("shadowai: capturing on sa0", Duration::from_secs(30));
-        scan
+            .args(args);
+        Scan::start(command, "shadowai: capturing on sa0")
     }
 
     /// `scan` writing JSON reports to `output` (a path or strftime pattern), plus `args`.
@@ -196,6 +178,32 @@ struct Scan {
 }
 
 impl Scan {
+    /// Starts `command` (a `shadowai scan`, run in place by whatever wraps it, so the child's
+    /// pid is shadowai's own) and waits for the stderr line that starts with `banner`.
+    fn start(mut command: Command, banner: &str) -> Scan {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting shadowai scan");
+        let stderr = child.stderr.take().unwrap();
+        let (lines, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut scan = Scan {
+            child,
+            stderr: rx,
+            seen: Vec::new(),
+        };
+        scan.wait_for_line(banner, Duration::from_secs(30));
+        scan
+    }
+
     fn wait_for_line(&mut self, prefix: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
@@ -505,6 +513,90 @@ fn without_capture_rights_the_error_gives_the_fix() {
         stderr.contains("any local user"),
         "the setcap caveat: {stderr}"
     );
+}
+
+/// The capability sets (`CapPrm:` and the like, hex) of every thread of process `pid`.
+fn capability_sets(pid: u32) -> Vec<String> {
+    let mut sets = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let status = std::fs::read_to_string(task.unwrap().path().join("status")).unwrap();
+        sets.extend(
+            status
+                .lines()
+                .filter(|l| {
+                    ["CapInh:", "CapPrm:", "CapEff:", "CapAmb:"]
+                        .iter()
+                        .any(|k| l.starts_with(k))
+                })
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")),
+        );
+    }
+    sets
+}
+
+#[test]
+fn an_ordinary_user_given_capture_capabilities_gives_them_up_once_the_capture_is_open() {
+    const TEST: &str =
+        "an_ordinary_user_given_capture_capabilities_gives_them_up_once_the_capture_is_open";
+    if !nix::unistd::geteuid().is_root() {
+        return skip(
+            TEST,
+            "needs root to give capabilities to another user's run",
+        );
+    }
+    let setcap = ["/usr/sbin/setcap", "/sbin/setcap"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("setcap (Debian package libcap2-bin; `.ci/deps` installs it)");
+    // A copy the unprivileged user can reach, given the capabilities as the README says.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("shadowai");
+    std::fs::copy(BIN, &bin).unwrap();
+    let given = Command::new(setcap)
+        .args(["cap_net_raw,cap_net_admin=eip", bin.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(given.status.success(), "{given:?}");
+    let scan = ["scan", "-i", "lo", "--duration", "2s"];
+    // By the file's capabilities, and by ambient ones inherited from the parent (`setpriv`,
+    // which execs in place).
+    let mut by_file = Command::new(&bin);
+    by_file
+        .args(scan)
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .current_dir(dir.path());
+    let mut ambient = Command::new("setpriv");
+    ambient
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=+net_raw,+net_admin",
+            "--ambient-caps=+net_raw,+net_admin",
+            BIN,
+        ])
+        .args(scan)
+        .current_dir(dir.path());
+    for (how, command) in [("setcap", by_file), ("ambient", ambient)] {
+        let run = Scan::start(command, "shadowai: capturing on lo");
+        let banner = run.seen.last().cloned().unwrap_or_default();
+        assert!(
+            banner.contains("running as uid 65534 (not root); gave up cap_net_admin, cap_net_raw"),
+            "{how}: {banner}"
+        );
+        let sets = capability_sets(run.child.id());
+        assert!(!sets.is_empty(), "{how}: no threads read");
+        for set in &sets {
+            assert!(
+                set.ends_with(" 0000000000000000"),
+                "{how}: {set} (all: {sets:?})"
+            );
+        }
+        let (status, stderr) = run.finish(Duration::from_secs(30));
+        assert!(status.success(), "{how}: {stderr}");
+    }
 }
 
 #[test]
