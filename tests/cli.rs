@@ -20,6 +20,7 @@ use shadowai::synth::dns::{chain_answers, DnsMessage, TYPE_A};
 use shadowai::synth::frame::{tcp_frame, IpIdent, L2Options, TcpFields, TcpFlags};
 use shadowai::synth::pcap::PcapFormat;
 use shadowai::synth::pcapng::InterfaceDesc;
+use shadowai::synth::wifi::{ethernet_to_radiotap, LINKTYPE_IEEE802_11_RADIOTAP};
 use shadowai::synth::{
     gzip, tls, Endian, Endpoint, Packet, TcpSession, Timeline, TsResolution, UdpFlow, XorShift64,
     LINKTYPE_ETHERNET, LINKTYPE_RAW,
@@ -683,6 +684,33 @@ fn capture_formats_and_link_types() {
         [("192.168.1.10".to_owned(), "openai-chatgpt".to_owned())]
     );
     assert_eq!(findings(&report)[0]["device_mac"], Value::Null);
+
+    // Wi-Fi in monitor mode: the TLS flow as radiotap 802.11 frames between the client and an
+    // access point (frame check sequences kept), the DNS lookup on Ethernet. The client is
+    // still known by its own MAC, not the access point's.
+    let (station, bssid) = ([0x02, 0, 0, 0, 0, 10], [0x02, 0, 0, 0, 0, 0xaa]);
+    let wifi_tls = tls.iter().map(|p| Packet {
+        interface: 1,
+        data: ethernet_to_radiotap(&p.data, station, bssid).unwrap(),
+        ..p.clone()
+    });
+    let wifi = timeline(dns.iter().cloned().chain(wifi_tls))
+        .to_pcapng(
+            Endian::Little,
+            &[
+                InterfaceDesc::new(LINKTYPE_ETHERNET).named("eth0"),
+                InterfaceDesc::new(LINKTYPE_IEEE802_11_RADIOTAP).named("wlan0mon"),
+            ],
+        )
+        .unwrap();
+    let path = write_file(dir.path(), "radiotap.pcapng", &wifi);
+    assert_chatgpt_signals(&path, client_mac.clone());
+    let report = audit_json(&[&path], &[]);
+    assert_eq!(
+        finding_keys(&report),
+        [(mac_text(10), "openai-chatgpt".to_owned())]
+    );
+    assert_eq!(report["stats"]["ip_packets"], report["stats"]["packets"]);
 }
 
 // ---- TCP reassembly of the ClientHello --------------------------------------------------------

@@ -4,9 +4,9 @@
 //! Dispatch is on the link type the capture file declares, never on the bytes: the only place a
 //! version nibble decides is LINKTYPE_RAW (12/14/101), which by definition holds IPv4 or IPv6.
 //! Link types not listed in `decode` are refused with `UnsupportedLinkType` rather than guessed.
-//! PPP framings live in `ppp.rs`, NFLOG in `nflog.rs`.
+//! PPP framings live in `ppp.rs`, NFLOG in `nflog.rs`, 802.11 (bare, radiotap, PPI) in `wlan.rs`.
 
-use super::{array, be16, nflog, ppp, DecodeError};
+use super::{array, be16, nflog, ppp, wlan, DecodeError};
 
 /// The IP or non-IP content a link layer carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +65,9 @@ pub(crate) fn decode(link_type: u32, data: &[u8]) -> Result<LinkFrame<'_>, Decod
         50 => ppp::serial(data).map(no_macs),
         51 => ppp::pppoe_session(data).map(no_macs),
         239 => nflog::decode(data).map(no_macs),
+        105 => wlan::ieee80211(data),
+        127 => wlan::radiotap(data),
+        192 => wlan::ppi(data),
         other => Err(DecodeError::UnsupportedLinkType(other)),
     }
 }
@@ -361,7 +364,7 @@ mod tests {
 
     #[test]
     fn unknown_link_types_are_refused() {
-        for link_type in [2u32, 105, 127, 204, 0xffff_ffff] {
+        for link_type in [2u32, 119, 163, 204, 0xffff_ffff] {
             assert_eq!(
                 decode(link_type, &[0; 64]).unwrap_err(),
                 DecodeError::UnsupportedLinkType(link_type)

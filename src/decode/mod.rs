@@ -26,6 +26,7 @@ mod nflog;
 mod ppp;
 mod transport;
 mod tunnel;
+mod wlan;
 
 use std::net::IpAddr;
 
@@ -63,7 +64,7 @@ pub enum Decoded<'a> {
     /// protocol number, such as 4 for 802.2 LLC, is kept as it is); 0x880b for a non-IP PPP
     /// frame (payload starts at the PPP protocol field); 0x8864 for a non-IP PPPoE session frame
     /// (payload starts at the PPPoE header); 0 when the link layer has no EtherType (an unknown
-    /// BSD loopback family or NFLOG family).
+    /// BSD loopback family or NFLOG family, an 802.11 frame that is not readable data).
     NonIp {
         src_mac: Option<[u8; 6]>,
         dst_mac: Option<[u8; 6]>,
@@ -94,8 +95,8 @@ pub enum Transport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PacketMeta<'a> {
     pub ts_nanos: u64,
-    /// OUTERMOST Ethernet source (or Linux SLL/SLL2 source address when 6 bytes), None for raw
-    /// IP/null/PPP/NFLOG.
+    /// OUTERMOST Ethernet source (or Linux SLL/SLL2 source address when 6 bytes, or an 802.11
+    /// frame's source station), None for raw IP/null/PPP/NFLOG.
     pub src_mac: Option<[u8; 6]>,
     pub dst_mac: Option<[u8; 6]>,
     /// Outermost VLAN id if any.

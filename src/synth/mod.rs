@@ -31,6 +31,7 @@ pub mod tcp;
 pub mod timeline;
 pub mod tls;
 pub mod udp;
+pub mod wifi;
 
 use std::io::{self, Write};
 

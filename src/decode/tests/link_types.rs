@@ -369,7 +369,7 @@ fn truncated_headers_are_counted_errors() {
         Err(DecodeError::Malformed("ipv6 header truncated"))
     );
     assert_eq!(
-        decoder.decode(&packet(127, &data, 0)),
-        Err(DecodeError::UnsupportedLinkType(127))
+        decoder.decode(&packet(163, &data, 0)),
+        Err(DecodeError::UnsupportedLinkType(163))
     );
 }
