@@ -713,6 +713,86 @@ fn capture_formats_and_link_types() {
     assert_eq!(report["stats"]["ip_packets"], report["stats"]["packets"]);
 }
 
+// ---- proxies ------------------------------------------------------------------------------------
+
+/// A client on the LAN going through a SOCKS proxy at 192.168.1.5:1080: `handshake` is what
+/// the client sends before the tunnel (with the proxy's answers `replies` in between), then a
+/// ClientHello with SNI `sni` (none when `None`) and a little application data.
+fn socks_flow(port: u16, handshake: &[&[u8]], replies: &[&[u8]], sni: Option<&str>) -> Vec<Packet> {
+    let proxy = Endpoint::new(lan_mac(5), Ipv4Addr::new(192, 168, 1, 5), 1080);
+    let mut session = TcpSession::new(client(10, port), proxy, T0);
+    for (i, sent) in handshake.iter().enumerate() {
+        session = session.client(sent.to_vec());
+        if let Some(reply) = replies.get(i) {
+            session = session.server(reply.to_vec());
+        }
+    }
+    let mut rng = XorShift64::from_label("socks");
+    session
+        .client(build_client_hello(sni, &["h2"], false, 0))
+        .server(tls::server_flight(4_300, &mut rng))
+        .client(tls::application_data(2_000, &mut rng))
+        .build()
+        .unwrap()
+        .packets
+}
+
+#[test]
+fn flows_through_a_socks_proxy_are_named_by_the_tunnel_or_by_the_request() {
+    let dir = tempfile::tempdir().unwrap();
+    // SOCKS 5 with a username and password, to chatgpt.com by name: the tunnelled SNI names it.
+    let mut request5 = vec![5, 1, 0, 3, 11];
+    request5.extend(b"chatgpt.com");
+    request5.extend([0x01, 0xbb]);
+    let mut auth = vec![1, 5];
+    auth.extend(b"alice\x06secret");
+    let socks5 = socks_flow(
+        50_001,
+        &[&[5, 2, 0, 2], &auth, &request5],
+        &[&[5, 2], &[1, 0], &[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]],
+        Some("chatgpt.com"),
+    );
+    // SOCKS 4a to claude.ai by name, then a ClientHello without a name: the request names it.
+    let mut request4a = vec![4, 1, 0x01, 0xbb, 0, 0, 0, 1];
+    request4a.extend(b"bob\0claude.ai\0");
+    let socks4a = socks_flow(50_002, &[&request4a], &[&[0, 0x5a, 0, 0, 0, 0, 0, 0]], None);
+    let path = write_pcap(dir.path(), "socks.pcap", socks5.into_iter().chain(socks4a));
+    let rows = inspect_rows(&path);
+    let connects: BTreeSet<_> = signals(&rows, "socks_connect")
+        .into_iter()
+        .map(|(value, ..)| value)
+        .collect();
+    assert_eq!(
+        connects,
+        BTreeSet::from(["chatgpt.com:443".to_owned(), "claude.ai:443".to_owned()]),
+        "{rows:?}"
+    );
+    let sni: Vec<_> = signals(&rows, "tls_sni").into_iter().map(|s| s.0).collect();
+    assert_eq!(sni, ["chatgpt.com"]);
+
+    let report = audit_json(&[&path], &[]);
+    let evidence: BTreeSet<(String, Vec<String>)> = findings(&report)
+        .iter()
+        .map(|f| {
+            assert_eq!(f["device_mac"], Value::from(mac_text(10)), "{f}");
+            (
+                f["service_id"].as_str().unwrap().to_owned(),
+                strings(&f["evidence"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        evidence,
+        BTreeSet::from([
+            (
+                "anthropic-claude".to_owned(),
+                vec!["socks_connect".to_owned()]
+            ),
+            ("openai-chatgpt".to_owned(), vec!["tls_sni".to_owned()]),
+        ])
+    );
+}
+
 // ---- TCP reassembly of the ClientHello --------------------------------------------------------
 
 /// The ClientHello in three segments, in order; the SNI is reported at the third one.

@@ -40,6 +40,8 @@ pub enum Evidence {
     TlsSni,
     HttpHost,
     HttpConnect,
+    /// The host a SOCKS 4a or 5 client asked its proxy to connect to.
+    SocksConnect,
     DnsAnswer,
     /// SNI of a TLS ClientHello in decrypted QUIC Initial packets.
     QuicSni,
@@ -55,6 +57,7 @@ impl Evidence {
             Evidence::TlsSni => "tls_sni",
             Evidence::HttpHost => "http_host",
             Evidence::HttpConnect => "http_connect",
+            Evidence::SocksConnect => "socks_connect",
             Evidence::DnsAnswer => "dns_answer",
             Evidence::QuicSni => "quic_sni",
             Evidence::GquicSni => "gquic_sni",

@@ -28,7 +28,7 @@ use crate::decode::PacketMeta;
 use crate::flow::{
     Direction, Evidence, Flow, FlowKey, FlowTable, Follow, FxBuild, Naming, Seen, TCP, UDP,
 };
-use crate::proto::{http, http2, tls, ProtoError};
+use crate::proto::{http, http2, socks, tls, ProtoError};
 
 /// HTTP/2 streams whose DATA bodies are collected at once, per direction.
 const H2_BODIES_MAX: usize = 16;
@@ -469,7 +469,8 @@ fn name_from_client_bytes<S: SignalSink>(
     if stream.add(data_seq, meta.payload) != crate::flow::reassembly::Progress::Grew {
         return;
     }
-    // A CONNECT head is followed, in the same client stream, by the tunnelled protocol.
+    // A proxy request (an HTTP CONNECT head, a SOCKS request) is followed, in the same client
+    // stream, by the tunnelled protocol.
     for _ in 0..2 {
         let bytes = stream.bytes();
         let outcome = if tls::maybe_tls_handshake(bytes) {
@@ -502,6 +503,8 @@ fn name_from_client_bytes<S: SignalSink>(
             Err(ProtoError::Incomplete) => Some(Step::Wait),
             Err(ProtoError::Invalid(_)) => None,
         } {
+            step
+        } else if let Some(step) = socks_step(&mut flow.name, bytes, cx, meta, text) {
             step
         } else {
             match http::parse_request_head(bytes) {
@@ -558,7 +561,7 @@ fn name_from_client_bytes<S: SignalSink>(
                 break;
             }
             Step::Tunnel(head_len) => {
-                // The SNI of the tunnelled TLS names the flow better than the CONNECT target.
+                // The SNI of the tunnelled TLS names the flow better than the proxy request.
                 stream.consume(head_len);
                 flow.naming = Naming::Unknown;
                 if stream.bytes().is_empty() {
@@ -572,13 +575,49 @@ fn name_from_client_bytes<S: SignalSink>(
     }
 }
 
+/// The step for a client stream that starts as SOCKS (`None` when it does not): a CONNECT
+/// request's host names the flow until the tunnelled protocol names it better.
+fn socks_step<S: SignalSink>(
+    name: &mut Option<(String, Evidence)>,
+    bytes: &[u8],
+    cx: &mut Cx<'_, S>,
+    meta: &PacketMeta<'_>,
+    text: &mut String,
+) -> Option<Step> {
+    match socks::parse_client(bytes) {
+        Ok(socks::Request::Connect(connect)) => {
+            if let Some(host) = connect.host {
+                let host = host_of_authority(host);
+                if !host.is_empty() {
+                    *name = Some((host, Evidence::SocksConnect));
+                }
+            }
+            if cx.sink.enabled() {
+                text.clear();
+                match (connect.host, connect.addr) {
+                    (Some(host), _) => text.push_str(&String::from_utf8_lossy(host)),
+                    (None, Some(IpAddr::V6(addr))) => text.push_str(&format!("[{addr}]")),
+                    (None, Some(addr)) => text.push_str(&addr.to_string()),
+                    (None, None) => {}
+                }
+                text.push_str(&format!(":{}", connect.port));
+                signal(cx, meta, "socks_connect", text);
+            }
+            Some(Step::Tunnel(connect.len))
+        }
+        Ok(socks::Request::Other) => Some(Step::Done(Follow::Nothing)),
+        Err(ProtoError::Incomplete) => Some(Step::Wait),
+        Err(ProtoError::Invalid(_)) => None,
+    }
+}
+
 /// What the parsers made of the client's bytes so far.
 enum Step {
     /// More bytes needed.
     Wait,
     /// Named or given up; what to keep reading afterwards.
     Done(Follow),
-    /// An HTTP CONNECT head of this length; the tunnelled protocol follows it.
+    /// A proxy request (HTTP CONNECT, SOCKS) of this length; the tunnelled protocol follows it.
     Tunnel(usize),
 }
 

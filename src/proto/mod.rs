@@ -20,4 +20,5 @@ pub mod http;
 pub mod http2;
 pub mod netbios;
 pub mod quic;
+pub mod socks;
 pub mod tls;
