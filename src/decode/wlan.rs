@@ -388,16 +388,11 @@ mod tests {
             let _ = ieee80211(&data[..end]);
             let _ = ppi(&data[..end]);
         }
-        let mut state = 0x9e37_79b9_u32;
-        for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let mut mutated = data.clone();
-            let at = state as usize % mutated.len();
-            mutated[at] = (state >> 8) as u8;
-            let _ = radiotap(&mutated);
-            let _ = ieee80211(&mutated[20..]);
-        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15;
+        crate::testkit::mutations(&data, 20_000, 2, &mut seed, |mutated| {
+            let _ = radiotap(mutated);
+            let _ = ieee80211(mutated.get(20..).unwrap_or_default());
+            let _ = ppi(mutated);
+        });
     }
 }

@@ -331,18 +331,14 @@ mod tests {
         base.extend([5, 1, 0, 3, 11]);
         base.extend(b"chatgpt.com");
         base.extend([0x01, 0xbb, 0x16, 3, 1]);
-        let mut state = 0x2545_f491_u32;
-        for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let mut bytes = base.clone();
-            let at = state as usize % bytes.len();
-            bytes[at] = (state >> 8) as u8;
-            let cut = (state >> 16) as usize % (bytes.len() + 1);
-            if let Ok(Request::Connect(c)) = parse_client(&bytes[..cut]) {
-                assert!(c.len <= cut);
-            }
+        for end in 0..=base.len() {
+            let _ = parse_client(&base[..end]);
         }
+        let mut seed = 0x2545_f491_4f6c_dd1d;
+        crate::testkit::mutations(&base, 20_000, 2, &mut seed, |mutated| {
+            if let Ok(Request::Connect(c)) = parse_client(mutated) {
+                assert!(c.len <= mutated.len());
+            }
+        });
     }
 }
