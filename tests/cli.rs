@@ -911,6 +911,59 @@ fn anthropic_answer(host: u8, at: u64) -> Vec<Packet> {
     )
 }
 
+/// Encrypted Client Hello: a browser that looked chatgpt.com up, then sent a ClientHello with
+/// the ECH extension and Cloudflare's cover name as its outer SNI. The cover name names
+/// nothing; the client's DNS answer names the flow. Without the extension, or with it and a
+/// real name (the GREASE ECH every Chrome hello carries), the SNI names the flow as usual.
+#[test]
+fn an_ech_cover_name_leaves_the_flow_to_its_dns_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let lookup = || dns_lookup(10, T0 - SECOND, "chatgpt.com", &[], &[PLAIN_SERVER.into()]);
+    let hello_flow = |sni: &str, ech: bool| {
+        let hello = build_client_hello(Some(sni), &["h2"], ech, 0);
+        let mut rng = XorShift64::from_label(sni);
+        TcpSession::new(client(10, 50_000), server(PLAIN_SERVER, 443), T0)
+            .client(hello)
+            .server(tls::server_flight(4_300, &mut rng))
+            .client(tls::application_data(3_000, &mut rng))
+            .build()
+            .unwrap()
+            .packets
+    };
+    let cases = [
+        ("cloudflare-ech.com", true, Some("dns_answer")),
+        ("cloudflare-ech.com", false, None),
+        ("chatgpt.com", true, Some("tls_sni")),
+    ];
+    for (sni, ech, evidence) in cases {
+        let name = format!("{sni}-{ech}.pcap");
+        let path = write_pcap(
+            dir.path(),
+            &name,
+            lookup().into_iter().chain(hello_flow(sni, ech)),
+        );
+        // inspect shows the outer SNI as tshark does, and whether the hello carries ECH.
+        let rows = inspect_rows(&path);
+        assert_eq!(values(&rows, "tls_sni"), [sni], "{name}");
+        assert_eq!(values(&rows, "tls_ech").len(), usize::from(ech), "{name}");
+        let report = audit_json(&[&path], &[]);
+        let found: Vec<(String, Vec<String>)> = findings(&report)
+            .iter()
+            .map(|f| {
+                (
+                    f["service_id"].as_str().unwrap().to_owned(),
+                    strings(&f["evidence"]),
+                )
+            })
+            .collect();
+        let want: Vec<(String, Vec<String>)> = evidence
+            .map(|e| ("openai-chatgpt".to_owned(), vec![e.to_owned()]))
+            .into_iter()
+            .collect();
+        assert_eq!(found, want, "{name}");
+    }
+}
+
 #[test]
 fn dns_answer_names_a_later_flow_of_the_same_client() {
     let dir = tempfile::tempdir().unwrap();

@@ -222,3 +222,71 @@ fn forged_and_cut_initials_are_skipped() {
     let report = audit(&path);
     assert_eq!(report["findings"].as_array().unwrap().len(), 0);
 }
+
+/// Chrome over HTTP/3 to a site Cloudflare serves with Encrypted Client Hello: the Initial's
+/// outer SNI is Cloudflare's cover name, which names nothing; the DNS answer the client had for
+/// the server names the flow.
+#[test]
+fn an_ech_cover_name_in_the_initial_leaves_the_flow_to_its_dns_answer() {
+    use shadowai::synth::dns::{chain_answers, DnsMessage, TYPE_A};
+    let (c, s) = (client(53_000), server(443));
+    let resolver = Endpoint::new(
+        [0x02, 0, 0, 0, 0, 0x01],
+        IpAddr::V4(Ipv4Addr::new(192, 168, 1, 1)),
+        53,
+    );
+    let query = DnsMessage::query(7, "chatgpt.com", TYPE_A)
+        .to_bytes()
+        .unwrap();
+    let server_ip = IpAddr::V4(Ipv4Addr::new(142, 250, 74, 110));
+    let answer = DnsMessage::response(7, "chatgpt.com", TYPE_A)
+        .answers(chain_answers("chatgpt.com", &[], 300, &[server_ip]))
+        .to_bytes()
+        .unwrap();
+    let quic_client = client(50_000);
+    let mut frames = vec![
+        udp_frame(
+            &c,
+            &resolver,
+            L2Options::default(),
+            IpIdent::default(),
+            &query,
+        )
+        .unwrap(),
+        udp_frame(
+            &resolver,
+            &c,
+            L2Options::default(),
+            IpIdent::default(),
+            &answer,
+        )
+        .unwrap(),
+    ];
+    for datagram in initials(Version::V1, &[7; 8], "cloudflare-ech.com", 1250, None) {
+        let frame = udp_frame(
+            &quic_client,
+            &s,
+            L2Options::default(),
+            IpIdent::default(),
+            &datagram,
+        );
+        frames.push(frame.unwrap());
+    }
+    let bytes = pcap_bytes(
+        PcapFormat::default(),
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (T0 + i as u64 * 1_000_000, f.as_slice())),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ech.pcap");
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(quic_snis(&path), ["cloudflare-ech.com"]);
+    let report = audit(&path);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report}");
+    assert_eq!(findings[0]["service_id"], "openai-chatgpt");
+    assert_eq!(findings[0]["evidence"], serde_json::json!(["dns_answer"]));
+}

@@ -411,9 +411,24 @@ fn name_from_quic_hello<S: SignalSink>(
             signal(cx, meta, "tls_ech", sni.as_deref().unwrap_or(""));
         }
     }
-    if let Some(sni) = sni {
-        flow.name = Some((sni.trim_end_matches('.').to_ascii_lowercase(), evidence));
+    if let Some(name) = sni.and_then(|sni| hello_name(&sni, ech)) {
+        flow.name = Some((name, evidence));
     }
+}
+
+/// Outer SNIs that a provider puts in every ClientHello whose real server name it encrypts
+/// (Encrypted Client Hello): they name the provider's ECH front, never the site. Cloudflare
+/// uses one name for every site it serves with ECH (chatgpt.com is behind Cloudflare).
+const ECH_COVER_NAMES: &[&str] = &["cloudflare-ech.com"];
+
+/// The name a ClientHello's SNI gives its flow: none when the hello carries ECH and the SNI is
+/// a provider's cover name. The real name is then encrypted, and the flow is named as one
+/// without SNI, by the DNS answer its client had for the server. (A hello with ECH and any
+/// other SNI keeps it: browsers add a "GREASE" ECH extension, indistinguishable on the wire
+/// from a real one, to hellos whose SNI is the real name.)
+fn hello_name(sni: &str, ech: bool) -> Option<String> {
+    let name = sni.trim_end_matches('.').to_ascii_lowercase();
+    (!(ech && ECH_COVER_NAMES.contains(&name.as_str()))).then_some(name)
 }
 
 /// Pins where the client's byte stream starts when the SYN itself was not captured: the
@@ -487,11 +502,8 @@ fn name_from_client_bytes<S: SignalSink>(
                             signal(cx, meta, "tls_ech", sni);
                         }
                     }
-                    if let Some(sni) = hello.sni {
-                        flow.name = Some((
-                            sni.trim_end_matches('.').to_ascii_lowercase(),
-                            Evidence::TlsSni,
-                        ));
+                    if let Some(name) = hello.sni.and_then(|sni| hello_name(&sni, hello.ech)) {
+                        flow.name = Some((name, Evidence::TlsSni));
                     }
                     Step::Done(Follow::Nothing)
                 }
@@ -624,6 +636,22 @@ enum Step {
 #[cfg(test)]
 mod tests {
     use super::host_of_authority;
+
+    #[test]
+    fn an_ech_cover_name_does_not_name_the_flow() {
+        use super::hello_name;
+        assert_eq!(hello_name("cloudflare-ech.com", true), None);
+        assert_eq!(hello_name("Cloudflare-ECH.com.", true), None);
+        // Without ECH it is just a name; with ECH (GREASE) any other SNI is the real name.
+        assert_eq!(
+            hello_name("cloudflare-ech.com", false).as_deref(),
+            Some("cloudflare-ech.com")
+        );
+        assert_eq!(
+            hello_name("ChatGPT.com.", true).as_deref(),
+            Some("chatgpt.com")
+        );
+    }
 
     #[test]
     fn authority_host() {
