@@ -6,7 +6,9 @@
 //! nibble, and tunnels such as GTP-U and Teredo whose payload has no type field). Tunnels (IP in IP,
 //! GRE, VXLAN, GENEVE, GTP-U, Teredo) are opened so that the addresses and ports reported are the
 //! innermost ones, as tshark shows them; MAC addresses and the VLAN id stay the outermost ones,
-//! because they identify the device on the audited network. A tunnel whose content is not IP
+//! because they identify the device on the audited network. The exception is a switch's
+//! remote mirror (ERSPAN): the frame inside is the audited network's own, and its MACs and VLAN
+//! are the ones reported. A tunnel whose content is not IP
 //! (ARP in VXLAN, LCP in PPTP) is reported as the outer packet. An ICMP error is reported as the
 //! ICMP packet it is, not as the packet it quotes (where tshark's "innermost" view differs).
 //!
@@ -197,7 +199,7 @@ impl Decoder {
         let mut spare_buffers: &'a mut [Vec<u8>] = reassembled.as_mut_slice();
 
         let frame = link::decode(pkt.link_type, pkt.data)?;
-        let (src_mac, dst_mac) = (frame.src_mac, frame.dst_mac);
+        let (mut src_mac, mut dst_mac) = (frame.src_mac, frame.dst_mac);
         let mut vlan = frame.vlan;
         let mut next = frame.net;
 
@@ -276,6 +278,15 @@ impl Decoder {
                     let inner_frame = link::ethernet(bytes)?;
                     inner_vlan = inner_frame.vlan;
                     inner_frame.net
+                }
+                Inner::Mirrored(bytes) => {
+                    // A remote mirror's frame is the audited network's own: its addresses
+                    // and VLAN are the devices', the tunnel's only the mirror's. ARP in it is
+                    // the network's ARP.
+                    let mirrored = link::ethernet(bytes)?;
+                    (src_mac, dst_mac, vlan) = (mirrored.src_mac, mirrored.dst_mac, mirrored.vlan);
+                    next = mirrored.net;
+                    continue;
                 }
             };
             if let link::Net::Other { .. } = inner_net {

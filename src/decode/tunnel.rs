@@ -1,12 +1,14 @@
 //! Tunnel headers opened so that the inner packet is the one reported: GRE (RFC 2784/2890, and
-//! PPTP's enhanced GRE carrying PPP), and over UDP: VXLAN (4789), GENEVE (6081), GTP-U (2152)
-//! and Teredo (3544).
+//! PPTP's enhanced GRE carrying PPP), ERSPAN over GRE (types I, II and III), and over UDP: VXLAN
+//! (4789), GENEVE (6081), GTP-U (2152) and Teredo (3544).
 //!
 //! Each function answers `None` when the bytes are not a tunnel it can open (wrong flags, an
 //! unknown inner protocol, a control message, nothing inside): the packet is then reported as the
 //! outer GRE or UDP packet it is, which is what tshark shows too. GTP-U and Teredo carry IP
 //! with no type field, so their inner version is read from the nibble, as the protocols define.
-//! Not opened: GRE with source routing (RFC 1701), ERSPAN, MPLS, VXLAN-GPE, L2TP.
+//! ERSPAN is not an overlay but a switch's remote mirror: the frame inside is the audited
+//! network's own traffic, so its MAC addresses and VLAN are the devices' (`Inner::Mirrored`).
+//! Not opened: GRE with source routing (RFC 1701), MPLS, VXLAN-GPE, L2TP.
 
 use super::link::Net;
 use super::{be16, ppp};
@@ -16,6 +18,9 @@ use super::{be16, ppp};
 pub(crate) enum Inner<'a> {
     Net(Net<'a>),
     Ethernet(&'a [u8]),
+    /// A mirrored Ethernet frame (ERSPAN): the traffic itself, whose addresses and VLAN replace
+    /// the tunnel's.
+    Mirrored(&'a [u8]),
 }
 
 const GRE_CHECKSUM: u16 = 0x8000;
@@ -30,6 +35,9 @@ const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_TRANSPARENT_ETHERNET: u16 = 0x6558;
 const ETHERTYPE_PPP: u16 = 0x880b;
+/// ERSPAN type II, or type I when the GRE header has no sequence number.
+const ETHERTYPE_ERSPAN_II: u16 = 0x88be;
+const ETHERTYPE_ERSPAN_III: u16 = 0x22eb;
 
 pub(crate) const VXLAN_PORT: u16 = 4789;
 pub(crate) const GENEVE_PORT: u16 = 6081;
@@ -55,7 +63,11 @@ pub(crate) fn gre(data: &[u8]) -> Option<Inner<'_>> {
                 .filter(|&&bit| flags & bit != 0)
                 .count();
             let inner = data.get(4 + 4 * optional..)?;
-            by_ethertype(protocol, inner)
+            match protocol {
+                ETHERTYPE_ERSPAN_II => erspan_ii(inner, flags & GRE_SEQUENCE != 0),
+                ETHERTYPE_ERSPAN_III => erspan_iii(inner),
+                _ => by_ethertype(protocol, inner),
+            }
         }
         1 => {
             // PPTP: the key (payload length + call id) is mandatory, PPP is the only payload.
@@ -112,6 +124,31 @@ fn by_ethertype(ethertype: u16, inner: &[u8]) -> Option<Inner<'_>> {
         }
         _ => None,
     }
+}
+
+/// ERSPAN types I and II (draft-foschiano-erspan): type I (GRE without a sequence number) is
+/// the mirrored frame alone; type II puts an 8-byte header (version 1) before it.
+fn erspan_ii(inner: &[u8], sequenced: bool) -> Option<Inner<'_>> {
+    let frame = if sequenced {
+        if inner.first()? >> 4 != 1 {
+            return None;
+        }
+        inner.get(8..)?
+    } else {
+        inner
+    };
+    (frame.len() >= ETHERNET_HEADER_LEN).then_some(Inner::Mirrored(frame))
+}
+
+/// ERSPAN type III: a 12-byte header (version 2), then, when its last bit (O) is set, an
+/// 8-byte platform-specific subheader, then the mirrored frame.
+fn erspan_iii(inner: &[u8]) -> Option<Inner<'_>> {
+    if inner.first()? >> 4 != 2 {
+        return None;
+    }
+    let subheader = inner.get(11)? & 0x01 != 0;
+    let frame = inner.get(if subheader { 20 } else { 12 }..)?;
+    (frame.len() >= ETHERNET_HEADER_LEN).then_some(Inner::Mirrored(frame))
 }
 
 /// VXLAN (RFC 7348): 8 bytes, the I flag says the VNI is valid; an Ethernet frame follows.
@@ -205,7 +242,50 @@ mod tests {
             Inner::Net(Net::Ipv6(bytes)) => Some(('6', *bytes.first()?)),
             Inner::Net(Net::Other { .. }) => None,
             Inner::Ethernet(bytes) => Some(('e', *bytes.first()?)),
+            Inner::Mirrored(bytes) => Some(('m', *bytes.first()?)),
         }
+    }
+
+    #[test]
+    fn erspan_headers_are_skipped_to_the_mirrored_frame() {
+        let frame = [0xaa; 14];
+        let gre_header = |flags: u16, protocol: u16| {
+            let mut header = flags.to_be_bytes().to_vec();
+            header.extend(protocol.to_be_bytes());
+            if flags & GRE_SEQUENCE != 0 {
+                header.extend([0, 0, 0, 9]);
+            }
+            header
+        };
+        // Type I: no sequence number, no ERSPAN header.
+        let mut data = gre_header(0, ETHERTYPE_ERSPAN_II);
+        data.extend(frame);
+        assert_eq!(first_inner_byte(gre(&data)), Some(('m', 0xaa)));
+        // Type II: version 1 in an 8-byte header.
+        let mut data = gre_header(GRE_SEQUENCE, ETHERTYPE_ERSPAN_II);
+        data.extend([0x10, 0, 0x18, 0x05, 0, 0, 0, 0]);
+        data.extend(frame);
+        assert_eq!(first_inner_byte(gre(&data)), Some(('m', 0xaa)));
+        // Type III: 12 bytes, then 8 more when the O flag (the last bit) is set.
+        for (o_flag, subheader) in [(0u8, &[][..]), (1, &[0xbb; 8][..])] {
+            let mut data = gre_header(GRE_SEQUENCE, ETHERTYPE_ERSPAN_III);
+            data.extend([0x20, 0, 0, 0x05, 0, 0, 0, 1, 0, 0, 0, o_flag]);
+            data.extend(subheader);
+            data.extend(frame);
+            assert_eq!(
+                first_inner_byte(gre(&data)),
+                Some(('m', 0xaa)),
+                "O={o_flag}"
+            );
+        }
+        // Wrong versions, or too short a frame, are not opened.
+        let mut data = gre_header(GRE_SEQUENCE, ETHERTYPE_ERSPAN_III);
+        data.extend([0x10, 0, 0, 0x05, 0, 0, 0, 1, 0, 0, 0, 0]);
+        data.extend(frame);
+        assert_eq!(gre(&data), None);
+        let mut data = gre_header(0, ETHERTYPE_ERSPAN_II);
+        data.extend([0xaa; 13]);
+        assert_eq!(gre(&data), None);
     }
 
     /// mercury/capture2.pcap frame 3379, GRE header on (PPTP: key, sequence, PPP ff 03 0021).

@@ -22,6 +22,7 @@ pub mod dhcp;
 pub mod dns;
 pub mod frame;
 pub mod http;
+pub mod mirror;
 pub mod pcap;
 pub mod pcapng;
 pub mod rng;

@@ -270,6 +270,63 @@ fn geneve_inner_ip_and_inner_ethernet() {
     assert_eq!((meta.transport, meta.ip_len), (Transport::Icmp, 84));
 }
 
+/// A switch's remote mirror: ERSPAN types I, II and III over GRE (frames the project's writer
+/// makes; tshark reads them as ERSPAN with the same inner frame). The mirrored frame's MACs and
+/// VLAN are the device's, not the switch's; ARP inside is the network's ARP.
+#[test]
+fn erspan_reports_the_mirrored_frame_with_its_own_addresses() {
+    use crate::synth::frame::{udp_frame, Endpoint, IpIdent, L2Options};
+    use crate::synth::mirror::{erspan, Erspan, SWITCH};
+    let device = [0x3c, 0x22, 0xfb, 0, 0, 0x10];
+    let router = [0x00, 0x11, 0x32, 0, 0, 0x01];
+    let from = Endpoint::new(device, std::net::IpAddr::from([192, 168, 1, 10]), 53_000);
+    let to = Endpoint::new(router, std::net::IpAddr::from([192, 168, 1, 1]), 53);
+    let tagged = L2Options {
+        vlan: Some(20),
+        ..L2Options::default()
+    };
+    let dns = udp_frame(&from, &to, tagged, IpIdent::default(), &[0x12; 29]).unwrap();
+    let arp = crate::synth::arp::arp_request(
+        L2Options::default(),
+        device,
+        std::net::Ipv4Addr::new(192, 168, 1, 10),
+        std::net::Ipv4Addr::new(192, 168, 1, 1),
+    )
+    .unwrap();
+    for kind in [Erspan::TypeI, Erspan::TypeII, Erspan::TypeIII] {
+        let data = erspan(&dns, kind, 5, 1).unwrap();
+        let mut decoder = Decoder::new();
+        let meta = ip_of(&mut decoder, &packet(1, &data, 0));
+        assert_eq!(
+            (meta.src_mac, meta.dst_mac),
+            (Some(device), Some(router)),
+            "{kind:?}"
+        );
+        assert_eq!(meta.vlan, Some(20), "{kind:?}");
+        assert_eq!(
+            (meta.src_ip.to_string(), meta.dst_port, meta.payload.len()),
+            (s("192.168.1.10"), 53, 29),
+            "{kind:?}"
+        );
+        let data = erspan(&arp, kind, 5, 2).unwrap();
+        match decoder.decode(&packet(1, &data, 0)) {
+            Ok(Decoded::NonIp {
+                src_mac, ethertype, ..
+            }) => assert_eq!((src_mac, ethertype), (Some(device), 0x0806), "{kind:?}"),
+            other => panic!("{kind:?}: {other:?}"),
+        }
+    }
+    // An ERSPAN II header of another version is not opened: the GRE packet is what is seen.
+    let mut data = erspan(&dns, Erspan::TypeII, 5, 1).unwrap();
+    data[14 + 20 + 8] = 0x70;
+    let mut decoder = Decoder::new();
+    let meta = ip_of(&mut decoder, &packet(1, &data, 0));
+    assert_eq!(
+        (meta.transport, meta.src_mac),
+        (Transport::Other(47), Some(SWITCH.0))
+    );
+}
+
 #[test]
 fn pptp_gre() {
     assert_eq!(
