@@ -37,6 +37,10 @@ const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
 const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
 /// Cisco MetaData (security group tag): an 8-byte tag ending in the next EtherType.
 const ETHERTYPE_CISCO_METADATA: u16 = 0x8909;
+const ETHERTYPE_MPLS_UNICAST: u16 = 0x8847;
+const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
+/// More labels than this on one packet is not a real network.
+const MAX_MPLS_LABELS: usize = 8;
 
 /// Ethernet type/length values up to this are 802.3 lengths, not EtherTypes.
 const MAX_8023_LENGTH: u16 = 1500;
@@ -70,6 +74,30 @@ pub(crate) fn decode(link_type: u32, data: &[u8]) -> Result<LinkFrame<'_>, Decod
         192 => wlan::ppi(data),
         other => Err(DecodeError::UnsupportedLinkType(other)),
     }
+}
+
+/// An MPLS label stack (RFC 3032), four bytes a label, the last with its bottom-of-stack bit;
+/// what follows has no type field, and is IPv4 or IPv6 by its version nibble, as tshark reads
+/// it. Anything else (a pseudowire's control word and Ethernet) is non-IP.
+fn mpls(ethertype: u16, payload: &[u8]) -> Result<Net<'_>, DecodeError> {
+    let truncated = DecodeError::Malformed("mpls label truncated");
+    let mut at = 0;
+    for _ in 0..MAX_MPLS_LABELS {
+        let label: [u8; 4] = array(payload, at).ok_or(truncated)?;
+        at += 4;
+        if label[2] & 0x01 != 0 {
+            let inner = payload.get(at..).unwrap_or_default();
+            return Ok(match inner.first().map(|b| b >> 4) {
+                Some(4) => Net::Ipv4(inner),
+                Some(6) => Net::Ipv6(inner),
+                _ => Net::Other {
+                    ethertype,
+                    payload: inner,
+                },
+            });
+        }
+    }
+    Err(DecodeError::Malformed("too many mpls labels"))
 }
 
 /// Ethernet II (or 802.3) with any stack of VLAN tags.
@@ -127,6 +155,7 @@ pub(crate) fn by_ethertype<'a>(
                 payload = payload.get(8..).unwrap_or(&[]);
             }
             ETHERTYPE_PPPOE_SESSION => return ppp::pppoe_session(payload),
+            ETHERTYPE_MPLS_UNICAST | ETHERTYPE_MPLS_MULTICAST => return mpls(ethertype, payload),
             _ => {
                 return Ok(Net::Other { ethertype, payload });
             }

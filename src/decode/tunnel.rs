@@ -8,7 +8,8 @@
 //! with no type field, so their inner version is read from the nibble, as the protocols define.
 //! ERSPAN is not an overlay but a switch's remote mirror: the frame inside is the audited
 //! network's own traffic, so its MAC addresses and VLAN are the devices' (`Inner::Mirrored`).
-//! Not opened: GRE with source routing (RFC 1701), MPLS, VXLAN-GPE, L2TP.
+//! Not opened: GRE with source routing (RFC 1701), VXLAN-GPE, L2TP. (MPLS over Ethernet is read
+//! by the link layer, `link::by_ethertype`.)
 
 use super::link::Net;
 use super::{be16, ppp};

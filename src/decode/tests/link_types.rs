@@ -327,6 +327,66 @@ fn erspan_reports_the_mirrored_frame_with_its_own_addresses() {
     );
 }
 
+/// MPLS over Ethernet inside a VLAN (a frame the project's writer makes, read the same by
+/// tshark): two labels, the second the bottom of the stack, then IPv4 by its version nibble.
+#[test]
+fn mpls_labels_then_ip() {
+    use crate::synth::frame::{udp_frame, Endpoint, IpIdent, L2Options};
+    let from = Endpoint::new(
+        [2, 0, 0, 0, 0, 1],
+        std::net::IpAddr::from([10, 1, 0, 1]),
+        5000,
+    );
+    let to = Endpoint::new(
+        [2, 0, 0, 0, 0, 2],
+        std::net::IpAddr::from([10, 2, 0, 1]),
+        53,
+    );
+    let tagged = L2Options {
+        vlan: Some(30),
+        ..L2Options::default()
+    };
+    let plain = udp_frame(&from, &to, tagged, IpIdent::default(), &[7; 12]).unwrap();
+    // After the VLAN tag: the MPLS EtherType, label 100, label 200 (bottom of stack), TTL 64.
+    let labelled = |stack: &[[u8; 4]], rest: &[u8]| {
+        let mut frame = plain[..16].to_vec();
+        frame.extend([0x88, 0x47]);
+        for label in stack {
+            frame.extend(label);
+        }
+        frame.extend(rest);
+        frame
+    };
+    let (upper, bottom) = ([0x00, 0x06, 0x40, 0x40], [0x00, 0x0c, 0x81, 0x40]);
+    let data = labelled(&[upper, bottom], &plain[18..]);
+    let mut decoder = Decoder::new();
+    let meta = ip_of(&mut decoder, &packet(1, &data, 0));
+    assert_eq!(meta.vlan, Some(30));
+    assert_eq!(
+        (meta.src_ip.to_string(), meta.dst_port, meta.payload.len()),
+        (s("10.1.0.1"), 53, 12)
+    );
+    // A pseudowire (control word, then Ethernet) is not IP; a cut or endless stack is damage.
+    let data = labelled(&[bottom], &[0, 0, 0, 0, 2, 0, 0, 0, 0, 3]);
+    assert!(matches!(
+        decoder.decode(&packet(1, &data, 0)),
+        Ok(Decoded::NonIp {
+            ethertype: 0x8847,
+            ..
+        })
+    ));
+    let data = labelled(&[upper], &[0, 0]);
+    assert_eq!(
+        decoder.decode(&packet(1, &data, 0)),
+        Err(DecodeError::Malformed("mpls label truncated"))
+    );
+    let data = labelled(&[upper; 9], &plain[18..]);
+    assert_eq!(
+        decoder.decode(&packet(1, &data, 0)),
+        Err(DecodeError::Malformed("too many mpls labels"))
+    );
+}
+
 #[test]
 fn pptp_gre() {
     assert_eq!(
