@@ -19,8 +19,8 @@ use std::sync::Arc;
 use super::quic;
 use super::route::{DnsFamily, Route};
 use super::{
-    address_answers, direction_key, emit_http, read_dns, signal, AnswerScratch, AppStream, Cx,
-    Rules, SignalSink, Stats, APP_STREAM_MAX,
+    address_answers, direction_key, emit_http, lossy_into, read_dns, signal, AnswerScratch,
+    AppStream, Cx, Rules, SignalSink, Stats, APP_STREAM_MAX,
 };
 use crate::classify::dnsmap::DnsMap;
 use crate::classify::findings::Aggregates;
@@ -605,14 +605,17 @@ fn socks_step<S: SignalSink>(
                 }
             }
             if cx.sink.enabled() {
+                use std::fmt::Write;
+                // `host:port`, or the address as a socket address writes it (`[v6]:port`).
                 text.clear();
-                match (connect.host, connect.addr) {
-                    (Some(host), _) => text.push_str(&String::from_utf8_lossy(host)),
-                    (None, Some(IpAddr::V6(addr))) => text.push_str(&format!("[{addr}]")),
-                    (None, Some(addr)) => text.push_str(&addr.to_string()),
-                    (None, None) => {}
-                }
-                text.push_str(&format!(":{}", connect.port));
+                let _ = match (connect.host, connect.addr) {
+                    (Some(host), _) => {
+                        lossy_into(host, text);
+                        write!(text, ":{}", connect.port)
+                    }
+                    (None, Some(addr)) => write!(text, "{}", SocketAddr::new(addr, connect.port)),
+                    (None, None) => write!(text, ":{}", connect.port),
+                };
                 signal(cx, meta, "socks_connect", text);
             }
             Some(Step::Tunnel(connect.len))

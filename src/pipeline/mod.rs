@@ -591,7 +591,7 @@ fn emit_http<S: SignalSink>(
     }
 }
 
-fn lossy_into(bytes: &[u8], out: &mut String) {
+pub(super) fn lossy_into(bytes: &[u8], out: &mut String) {
     out.clear();
     out.push_str(&String::from_utf8_lossy(bytes));
 }
