@@ -20,6 +20,7 @@ use shadowai::synth::dns::{chain_answers, DnsMessage, TYPE_A};
 use shadowai::synth::frame::{tcp_frame, IpIdent, L2Options, TcpFields, TcpFlags};
 use shadowai::synth::pcap::PcapFormat;
 use shadowai::synth::pcapng::InterfaceDesc;
+use shadowai::synth::pktap::{pktap, Process, LINKTYPE_PKTAP};
 use shadowai::synth::wifi::{ethernet_to_radiotap, LINKTYPE_IEEE802_11_RADIOTAP};
 use shadowai::synth::{
     gzip, tls, Endian, Endpoint, Packet, TcpSession, Timeline, TsResolution, UdpFlow, XorShift64,
@@ -631,6 +632,18 @@ fn assert_chatgpt_signals(file: &Path, tls_src_mac: Value) {
     assert_eq!(answers[0].2, Value::from("00:11:32:aa:bb:01"), "{file:?}");
 }
 
+/// `dns_then_tls`'s capture at `file`, in some other link type: the TLS flow is ChatGPT's, from
+/// the client's own MAC, and every packet is IP.
+fn assert_chatgpt_from_client_mac(file: &Path) {
+    assert_chatgpt_signals(file, Value::from(mac_text(10)));
+    let report = audit_json(&[file], &[]);
+    assert_eq!(
+        finding_keys(&report),
+        [(mac_text(10), "openai-chatgpt".to_owned())]
+    );
+    assert_eq!(report["stats"]["ip_packets"], report["stats"]["packets"]);
+}
+
 #[test]
 fn capture_formats_and_link_types() {
     let dir = tempfile::tempdir().unwrap();
@@ -704,13 +717,32 @@ fn capture_formats_and_link_types() {
         )
         .unwrap();
     let path = write_file(dir.path(), "radiotap.pcapng", &wifi);
-    assert_chatgpt_signals(&path, client_mac.clone());
-    let report = audit_json(&[&path], &[]);
-    assert_eq!(
-        finding_keys(&report),
-        [(mac_text(10), "openai-chatgpt".to_owned())]
-    );
-    assert_eq!(report["stats"]["ip_packets"], report["stats"]["packets"]);
+    assert_chatgpt_from_client_mac(&path);
+
+    // A Mac's `tcpdump -i pktap` (or `-i any` there): every frame behind Apple's PKTAP header,
+    // which names the frame's own link type (Ethernet, for Wi-Fi too) and the process.
+    let mac_process = |p: &Packet, command| {
+        let process = Process {
+            interface: "en0",
+            pid: 4242,
+            command,
+            outgoing: p.data.get(6..12) == Some(&lan_mac(10)[..]),
+        };
+        Packet {
+            data: pktap(&p.data, 1, process).unwrap(),
+            ..p.clone()
+        }
+    };
+    let lookup = dns.iter().map(|p| mac_process(p, "mDNSResponder"));
+    let browser = tls.iter().map(|p| mac_process(p, "Google Chrome H"));
+    let mac = timeline(lookup.chain(browser))
+        .to_pcap(PcapFormat {
+            link_type: u32::from(LINKTYPE_PKTAP),
+            ..PcapFormat::default()
+        })
+        .unwrap();
+    let path = write_file(dir.path(), "pktap.pcap", &mac);
+    assert_chatgpt_from_client_mac(&path);
 }
 
 // ---- proxies ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //! version nibble decides is LINKTYPE_RAW (12/14/101), which by definition holds IPv4 or IPv6.
 //! Link types not listed in `decode` are refused with `UnsupportedLinkType` rather than guessed.
 //! PPP framings live in `ppp.rs`, NFLOG in `nflog.rs`, 802.11 (bare, radiotap, PPI) in `wlan.rs`.
+//! Apple's PKTAP names the link type of the frame it carries, which is then read the same way.
 
 use super::{array, be16, nflog, ppp, wlan, DecodeError};
 
@@ -72,6 +73,7 @@ pub(crate) fn decode(link_type: u32, data: &[u8]) -> Result<LinkFrame<'_>, Decod
         105 => wlan::ieee80211(data),
         127 => wlan::radiotap(data),
         192 => wlan::ppi(data),
+        LINKTYPE_PKTAP => pktap(data),
         other => Err(DecodeError::UnsupportedLinkType(other)),
     }
 }
@@ -210,6 +212,51 @@ fn raw_ip(data: &[u8]) -> Result<Net<'_>, DecodeError> {
         Some(6) => Ok(Net::Ipv6(data)),
         Some(_) => Err(DecodeError::Malformed("raw ip bad version")),
         None => Err(DecodeError::Malformed("raw ip empty")),
+    }
+}
+
+/// LINKTYPE_PKTAP.
+const LINKTYPE_PKTAP: u32 = 258;
+/// What the PKTAP header's link type is on macOS itself (DLT_USER2), and one nested one would be.
+const DLT_PKTAP_DARWIN: u32 = 149;
+/// The shortest PKTAP header Wireshark reads (macOS writes this one).
+const PKTAP_MIN_HEADER: u32 = 108;
+/// A PKTAP record type: a frame follows the header (any other: nothing does).
+const PKTAP_RECORD_PACKET: u32 = 1;
+
+/// Apple's PKTAP (LINKTYPE_PKTAP; macOS's `pktap` pseudo-interface, which `tcpdump -i any`
+/// also uses there): a little-endian header that gives its own length (108 bytes or more, as
+/// Wireshark requires), a record type (1: a frame follows; else nothing does) and the link type
+/// of the frame after it, which is then read as a capture of that type is (1 for Ethernet and
+/// Wi-Fi, 0 for loopback, 12 for a tunnel's raw IP), never PKTAP again. The rest of the header
+/// (interface, process id and name, direction) is not read.
+fn pktap(data: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
+    let truncated = DecodeError::Malformed("pktap header truncated");
+    let length: [u8; 4] = array(data, 0).ok_or(truncated)?;
+    let record: [u8; 4] = array(data, 4).ok_or(truncated)?;
+    let inner: [u8; 4] = array(data, 8).ok_or(truncated)?;
+    let length = u32::from_le_bytes(length);
+    if length < PKTAP_MIN_HEADER {
+        return Err(DecodeError::Malformed("pktap header too short"));
+    }
+    let frame = usize::try_from(length)
+        .ok()
+        .and_then(|length| data.get(length..))
+        .ok_or(truncated)?;
+    if u32::from_le_bytes(record) != PKTAP_RECORD_PACKET {
+        return Ok(LinkFrame {
+            src_mac: None,
+            dst_mac: None,
+            vlan: None,
+            net: Net::Other {
+                ethertype: 0,
+                payload: &[],
+            },
+        });
+    }
+    match u32::from_le_bytes(inner) {
+        inner @ (LINKTYPE_PKTAP | DLT_PKTAP_DARWIN) => Err(DecodeError::UnsupportedLinkType(inner)),
+        inner => decode(inner, frame),
     }
 }
 

@@ -25,6 +25,7 @@ pub mod http;
 pub mod mirror;
 pub mod pcap;
 pub mod pcapng;
+pub mod pktap;
 pub mod rng;
 pub mod sample;
 pub mod scenario;

@@ -490,3 +490,84 @@ fn truncated_headers_are_counted_errors() {
         Err(DecodeError::UnsupportedLinkType(163))
     );
 }
+
+/// A Mac's `pktap` capture (frames the project's writer makes; tshark reads them as PKTAP with
+/// the same inner frame): the header names the frame's own link type, which is read as a
+/// capture of that type is. A record that carries no frame is non-IP; a header shorter than
+/// 108 bytes (Wireshark's minimum), cut, or naming PKTAP again is refused.
+#[test]
+fn pktap_reads_the_frame_by_the_link_type_it_names() {
+    use crate::synth::frame::{udp_frame, Endpoint, IpIdent, L2Options};
+    use crate::synth::pktap::{pktap, Process, LINKTYPE_PKTAP};
+    let device = [0xa4, 0x83, 0xe7, 0, 0, 0x23];
+    let router = [0x00, 0x11, 0x32, 0, 0, 0x01];
+    let from = Endpoint::new(device, std::net::IpAddr::from([192, 168, 1, 23]), 53_000);
+    let to = Endpoint::new(router, std::net::IpAddr::from([192, 168, 1, 1]), 53);
+    let frame = udp_frame(
+        &from,
+        &to,
+        L2Options::default(),
+        IpIdent::default(),
+        &[0x12; 29],
+    )
+    .unwrap();
+    let process = Process {
+        interface: "en0",
+        pid: 311,
+        command: "mDNSResponder",
+        outgoing: true,
+    };
+    let link = u32::from(LINKTYPE_PKTAP);
+    let check = |data: &[u8], macs: (Option<[u8; 6]>, Option<[u8; 6]>)| {
+        let mut decoder = Decoder::new();
+        let meta = ip_of(&mut decoder, &packet(link, data, 0));
+        assert_eq!((meta.src_mac, meta.dst_mac), macs);
+        assert_eq!(
+            (meta.src_ip.to_string(), meta.dst_port, meta.payload.len()),
+            (s("192.168.1.23"), 53, 29)
+        );
+    };
+    // Ethernet (Wi-Fi too, on a Mac), a tunnel's raw IP (DLT_RAW, 12), loopback (DLT_NULL).
+    let ethernet = pktap(&frame, 1, process).unwrap();
+    check(&ethernet, (Some(device), Some(router)));
+    check(&pktap(&frame[14..], 12, process).unwrap(), (None, None));
+    let mut looped = 2u32.to_le_bytes().to_vec();
+    looped.extend_from_slice(&frame[14..]);
+    check(&pktap(&looped, 0, process).unwrap(), (None, None));
+
+    // A header longer than 108 bytes (a later macOS): the frame starts where the length says.
+    let mut longer = ethernet[..108].to_vec();
+    longer[0] = 156;
+    longer.resize(156, 0);
+    longer.extend_from_slice(&frame);
+    check(&longer, (Some(device), Some(router)));
+
+    // Record type 0: nothing follows the header.
+    let mut empty = ethernet[..108].to_vec();
+    empty[4] = 0;
+    assert!(matches!(
+        Decoder::new().decode(&packet(link, &empty, 0)),
+        Ok(Decoded::NonIp { .. })
+    ));
+
+    let mut short = ethernet.clone();
+    short[0] = 104;
+    let mut nested = ethernet.clone();
+    nested[8..10].copy_from_slice(&258u16.to_le_bytes());
+    for (data, error) in [
+        (
+            &ethernet[..100],
+            DecodeError::Malformed("pktap header truncated"),
+        ),
+        (&short[..], DecodeError::Malformed("pktap header too short")),
+        (&nested[..], DecodeError::UnsupportedLinkType(258)),
+    ] {
+        assert_eq!(
+            Decoder::new().decode(&packet(link, data, 0)).unwrap_err(),
+            error
+        );
+    }
+    for cut in 0..ethernet.len() {
+        let _ = Decoder::new().decode(&packet(link, &ethernet[..cut], 0));
+    }
+}
