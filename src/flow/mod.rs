@@ -145,7 +145,7 @@ impl Flow {
         let client_first = sender_is_client(meta);
         let (client, server) = if client_first { (src, dst) } else { (dst, src) };
         Flow {
-            protocol: key.protocol,
+            protocol: key.protocol(),
             client,
             server,
             client_mac: if client_first {
@@ -230,11 +230,10 @@ pub struct FlowKey {
     /// Addresses as 128-bit numbers (IPv4 ones IPv4-mapped).
     low: u128,
     high: u128,
-    low_port: u16,
-    high_port: u16,
-    protocol: u8,
-    /// IPv6 addresses; IPv4 ones are stored IPv4-mapped, and this keeps the two apart.
-    v6: bool,
+    /// The rest of the key in one word, compared at once: the low and high ends' ports (bits
+    /// 0–15, 16–31), the protocol (32–39), and whether the addresses are IPv6 (bit 40; IPv4
+    /// ones are stored IPv4-mapped, and this keeps the two apart).
+    rest: u64,
     /// The end that sent the packet the key was made from.
     sender: End,
     hash: u64,
@@ -246,10 +245,7 @@ impl PartialEq for FlowKey {
         self.hash == other.hash
             && self.low == other.low
             && self.high == other.high
-            && self.low_port == other.low_port
-            && self.high_port == other.high_port
-            && self.protocol == other.protocol
-            && self.v6 == other.v6
+            && self.rest == other.rest
     }
 }
 
@@ -311,20 +307,17 @@ impl FlowKey {
             std::cmp::Ordering::Equal => (End::Both, (a, b)),
             std::cmp::Ordering::Greater => (End::High, (b, a)),
         };
-        let ports = u64::from(low_port)
+        let rest = u64::from(low_port)
             | u64::from(high_port) << 16
             | u64::from(protocol) << 32
             | u64::from(v6) << 40;
         let x = fold_mul(low as u64 ^ MIX[0], (low >> 64) as u64 ^ MIX[1]);
         let y = fold_mul(high as u64 ^ MIX[2], (high >> 64) as u64 ^ MIX[3]);
-        let hash = fold_mul(x ^ ports, y ^ MIX[4]);
+        let hash = fold_mul(x ^ rest, y ^ MIX[4]);
         FlowKey {
             low,
             high,
-            low_port,
-            high_port,
-            protocol,
-            v6,
+            rest,
             sender,
             hash,
         }
@@ -347,7 +340,7 @@ impl FlowKey {
 
     /// The flow's IP protocol number (TCP or UDP).
     pub fn protocol(&self) -> u8 {
-        self.protocol
+        (self.rest >> 32) as u8
     }
 
     /// Which of `shards` shards holds this flow (bits of the hash that the table's own slot
