@@ -278,6 +278,10 @@ fn consumer_api_and_business_hosts_are_told_apart() {
         ("api2.cursor.sh", "cursor"),
         ("www.midjourney.com", "midjourney"),
         ("cdn.midjourney.com", "midjourney-media"),
+        ("cdn1.suno.ai", "suno-media"),
+        ("studio-api.prod.suno.com", "suno"),
+        ("replicate.delivery", "replicate-media"),
+        ("api.replicate.com", "replicate"),
         ("capi.grammarly.com", "grammarly"),
         ("api-free.deepl.com", "deepl-api-free"),
     ] {
