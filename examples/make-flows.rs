@@ -1,11 +1,14 @@
 //! Writes a capture of many concurrent flows, for measuring memory and speed (not a test
-//! fixture): N clients each open a TCP connection to a distinct server and send one small
-//! segment, all within one second, and none closes. Every 10,000th connection is a TLS
-//! ClientHello to an AI service, spread over the whole file, so a report must still show
-//! every one of them although most flows are folded early by `--max-flows`.
+//! fixture): N connections, each to a distinct server, send one small segment, all within one
+//! second, and none closes. Every AI_EVERY-th connection (default 10,000) is a TLS ClientHello
+//! to an AI service, spread over the whole file, so a report must still show every one of them
+//! although most flows are folded early by `--max-flows`. The connections come from CLIENTS
+//! hosts (default 64, each with its own MAC), or with CLIENTS 0 each from its own address
+//! behind one router's MAC (a mirror port that sees a routed network: more clients than the
+//! report keeps apart).
 //!
 //! ```text
-//! cargo run --release --example make-flows -- /tmp/flows-1m.pcap 1000000
+//! cargo run --release --example make-flows -- /tmp/flows-1m.pcap 1000000 [CLIENTS [AI_EVERY]]
 //! /usr/bin/time -v target/release/shadowai audit /tmp/flows-1m.pcap --format json
 //! ```
 
@@ -34,22 +37,43 @@ fn main() -> anyhow::Result<()> {
         .transpose()
         .context("flow count")?
         .unwrap_or(1_000_000);
+    let clients: u32 = args
+        .next()
+        .map(|n| n.parse())
+        .transpose()
+        .context("client count")?
+        .unwrap_or(64);
+    let ai_every: u32 = args
+        .next()
+        .map(|n| n.parse())
+        .transpose()
+        .context("AI_EVERY")?
+        .unwrap_or(10_000)
+        .max(1);
     let file = std::fs::File::create(&path).with_context(|| format!("creating {path}"))?;
     let mut writer = PcapWriter::new(BufWriter::new(file), PcapFormat::default())?;
     let router = [0x00, 0x11, 0x32, 0xaa, 0xbb, 0x01];
     let mut ai_flows = 0;
     for i in 0..flows {
-        // 64 client hosts, one distinct server address per flow.
-        let host = (i % 64) as u8;
-        let client = Endpoint::new(
-            [0x02, 0, 0, 0, 0, host],
-            IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10 + host)),
-            (1024 + i % 60_000) as u16,
-        );
+        // CLIENTS client hosts (or one address per flow behind the router), one distinct
+        // server address per flow.
+        let port = (1024 + i % 60_000) as u16;
+        let client = match clients {
+            0 => Endpoint::new(router, IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)), port),
+            n => {
+                let host = i % n;
+                let [_, _, high, low] = host.to_be_bytes();
+                Endpoint::new(
+                    [0x02, 0, 0, 0, high, low],
+                    IpAddr::V4(Ipv4Addr::from(0xc0a8_010a + host)),
+                    port,
+                )
+            }
+        };
         let server = Endpoint::new(router, IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + i)), 443);
-        let payload = if i % 10_000 == 0 {
+        let payload = if i % ai_every == 0 {
             ai_flows += 1;
-            let host = AI_HOSTS[(i / 10_000) as usize % AI_HOSTS.len()];
+            let host = AI_HOSTS[(i / ai_every) as usize % AI_HOSTS.len()];
             build_client_hello(Some(host), &["h2"], false, 0)
         } else {
             vec![0x17, 0x03, 0x03, 0x00, 0x20, 0x42]

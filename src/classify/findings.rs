@@ -84,23 +84,52 @@ pub struct DeviceAgg {
     pub ai_flows: u64,
 }
 
+/// One device × AI service. Small on purpose: a capture of many clients that all use AI makes
+/// one per client (up to the endpoint caps), so its names are a short sorted list and its
+/// evidence kinds a bit set, not maps that allocate a tree node each.
 #[derive(Debug, Clone, Default)]
 pub struct FindingAgg {
     pub totals: Totals,
-    /// Name → flows it named.
-    pub hosts: BTreeMap<String, u64>,
-    pub evidence: BTreeSet<Evidence>,
+    /// Names, sorted, with the flows each named; at most `HOSTS_PER_FINDING`.
+    hosts: Vec<(Box<str>, u64)>,
+    /// `Evidence` kinds seen, one bit each (`Evidence::bit`).
+    evidence: u16,
 }
 
 impl FindingAgg {
     fn merge(&mut self, other: &FindingAgg) {
         self.totals.merge(&other.totals);
-        self.evidence.extend(other.evidence.iter().copied());
+        self.evidence |= other.evidence;
         for (host, flows) in &other.hosts {
-            if self.hosts.len() < HOSTS_PER_FINDING || self.hosts.contains_key(host) {
-                *self.hosts.entry(host.clone()).or_default() += flows;
-            }
+            self.add_host(host, *flows);
         }
+    }
+
+    /// Counts `flows` flows named `host`, unless the list is full and does not hold it yet.
+    fn add_host(&mut self, host: &str, flows: u64) {
+        match self.hosts.binary_search_by(|(h, _)| (**h).cmp(host)) {
+            Ok(at) => {
+                if let Some((_, n)) = self.hosts.get_mut(at) {
+                    *n += flows;
+                }
+            }
+            Err(at) if self.hosts.len() < HOSTS_PER_FINDING => {
+                self.hosts.insert(at, (host.into(), flows));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// The names that named this finding's flows, in order.
+    pub fn hosts(&self) -> impl Iterator<Item = &str> {
+        self.hosts.iter().map(|(host, _)| &**host)
+    }
+
+    /// The kinds of evidence that named them, in `Evidence`'s order.
+    pub fn evidence(&self) -> impl Iterator<Item = Evidence> + '_ {
+        Evidence::ALL
+            .into_iter()
+            .filter(|kind| self.evidence & kind.bit() != 0)
     }
 }
 
@@ -147,8 +176,13 @@ pub struct EndpointAgg {
     pub ai_flows: u64,
 }
 
-/// Client endpoints tracked at most; further ones are counted under their MAC alone.
-const MAX_ENDPOINTS: usize = 65_536;
+/// Client endpoints tracked at most; further ones are counted under their MAC alone (with an
+/// unspecified address), except for AI use: see `AI_ENDPOINTS_PAST_CAP`.
+pub const MAX_ENDPOINTS: usize = 32_768;
+/// Endpoints tracked past `MAX_ENDPOINTS` because a flow of theirs is AI use: which device used
+/// an AI service is the report's first question, so a flood of other clients (scanners hitting
+/// an office server, a router's whole subnet) must not fold a staff device's finding away.
+pub const AI_ENDPOINTS_PAST_CAP: usize = 8_192;
 /// A MAC that carries more client addresses than this is a router in front of the capture
 /// point (e.g. a mirror port that sees routed traffic of other subnets): its flows are
 /// attributed to devices by address. A laptop's DHCP renewals and IPv6 privacy addresses stay
@@ -175,22 +209,7 @@ impl Aggregates {
             // Idle since the last period cut (`scan --every`): nothing to report.
             return;
         }
-        let mut key = Endpoint {
-            mac: flow.client_mac,
-            ip: flow.client.ip(),
-        };
-        if self.endpoints.len() >= MAX_ENDPOINTS && !self.endpoints.contains_key(&key) {
-            self.endpoints_folded += 1;
-            key = key.folded();
-        }
-        let endpoint = self.endpoints.entry(key).or_default();
-        endpoint.totals.add(flow);
-        self.flows += 1;
-
         let named = flow.best_name();
-        if named.is_some() {
-            self.named_flows += 1;
-        }
         // A published address range names a flow only when no hostname does.
         let hit = match named {
             // A host the site chose to ignore is not AI use here.
@@ -207,6 +226,20 @@ impl Aggregates {
                 )
             }),
         };
+        let mut key = Endpoint {
+            mac: flow.client_mac,
+            ip: flow.client.ip(),
+        };
+        if !self.endpoints.contains_key(&key) && !self.admits(hit.is_some()) {
+            self.endpoints_folded += 1;
+            key = key.folded();
+        }
+        let endpoint = self.endpoints.entry(key).or_default();
+        endpoint.totals.add(flow);
+        self.flows += 1;
+        if named.is_some() {
+            self.named_flows += 1;
+        }
         let Some((service_index, host, evidence)) = hit else {
             return;
         };
@@ -214,10 +247,8 @@ impl Aggregates {
         self.ai_flows += 1;
         let finding = self.findings.entry((key, service_index)).or_default();
         finding.totals.add(flow);
-        finding.evidence.insert(evidence);
-        if finding.hosts.len() < HOSTS_PER_FINDING || finding.hosts.contains_key(&host) {
-            *finding.hosts.entry(host).or_default() += 1;
-        }
+        finding.evidence |= evidence.bit();
+        finding.add_host(&host, 1);
     }
 
     /// Adds another set of aggregates (a flow shard's) to this one. Sums, minima, maxima and
@@ -231,8 +262,7 @@ impl Aggregates {
         }
         let mut folded: BTreeSet<Endpoint> = BTreeSet::new();
         for (key, agg) in other.endpoints {
-            let key = if self.endpoints.len() >= MAX_ENDPOINTS && !self.endpoints.contains_key(&key)
-            {
+            let key = if !self.endpoints.contains_key(&key) && !self.admits(agg.ai_flows > 0) {
                 self.endpoints_folded += agg.totals.flows;
                 folded.insert(key);
                 key.folded()
@@ -258,6 +288,14 @@ impl Aggregates {
         self.named_flows += other.named_flows;
         self.ai_flows += other.ai_flows;
         self.endpoints_folded += other.endpoints_folded;
+    }
+
+    /// Whether a client endpoint not held yet gets its own entry: any while fewer than
+    /// `MAX_ENDPOINTS` are held, and past that one with AI use (`ai`), up to
+    /// `AI_ENDPOINTS_PAST_CAP` more.
+    fn admits(&self, ai: bool) -> bool {
+        let held = self.endpoints.len();
+        held < MAX_ENDPOINTS || (ai && held < MAX_ENDPOINTS + AI_ENDPOINTS_PAST_CAP)
     }
 
     /// MACs that carry at least `ROUTER_MIN_ADDRESSES` client addresses.
@@ -315,4 +353,166 @@ pub struct DeviceView {
     pub findings: BTreeMap<(DeviceKey, usize), FindingAgg>,
     /// MACs attributed by address because they carry many clients.
     pub routers: BTreeSet<[u8; 6]>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::decode::{PacketMeta, Transport};
+    use crate::flow::{FlowKey, FlowTable, TCP};
+
+    const ROUTER: [u8; 6] = [0x00, 0x11, 0x32, 0, 0, 1];
+
+    fn client(n: usize) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n as u32))
+    }
+
+    /// A finished TCP flow from client `n` (behind a router: every client has its MAC) to a
+    /// server, named `name` by its SNI.
+    fn flow(n: usize, name: Option<&str>) -> Flow {
+        let meta = PacketMeta {
+            ts_nanos: 1,
+            src_mac: Some(ROUTER),
+            dst_mac: None,
+            vlan: None,
+            src_ip: client(n),
+            dst_ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            transport: Transport::Tcp {
+                seq: 0,
+                ack: 0,
+                flags: 0x02,
+            },
+            src_port: 50_000,
+            dst_port: 443,
+            payload: &[],
+            payload_truncated: false,
+            ip_len: 60,
+            wire_len: 74,
+        };
+        let mut table = FlowTable::new(4);
+        table.track(&FlowKey::of(TCP, &meta), &meta, |_| {});
+        let mut finished = Vec::new();
+        table.drain(|f| finished.push(f));
+        let mut flow = finished.pop().expect("one flow");
+        flow.name = name.map(|n| (n.to_owned(), Evidence::TlsSni));
+        flow
+    }
+
+    fn endpoint(n: usize) -> Endpoint {
+        Endpoint {
+            mac: Some(ROUTER),
+            ip: client(n),
+        }
+    }
+
+    /// Past `MAX_ENDPOINTS` clients a new one is counted under its MAC alone, unless its flow
+    /// is AI use, which keeps its own entry (and its finding its address) for
+    /// `AI_ENDPOINTS_PAST_CAP` more; past those, AI use folds too. Merging applies the same
+    /// rule, by whether the merged endpoint had AI use.
+    #[test]
+    fn clients_past_the_cap_fold_but_ai_use_keeps_its_address() {
+        let catalogue = Catalogue::embedded().unwrap();
+        let policy = Policy::default();
+        let mut full = Aggregates::default();
+        for n in 0..MAX_ENDPOINTS {
+            full.fold(&flow(n, None), &catalogue, &policy);
+        }
+        assert_eq!(
+            (full.endpoints.len(), full.endpoints_folded),
+            (MAX_ENDPOINTS, 0)
+        );
+        let mut agg = Aggregates::default();
+        agg.merge(Aggregates {
+            endpoints: full.endpoints.clone(),
+            ..Aggregates::default()
+        });
+
+        let (other, ai) = (MAX_ENDPOINTS, MAX_ENDPOINTS + 1);
+        agg.fold(&flow(other, None), &catalogue, &policy);
+        agg.fold(&flow(ai, Some("chatgpt.com")), &catalogue, &policy);
+        // A client already held keeps its entry, whatever its flow.
+        agg.fold(&flow(0, None), &catalogue, &policy);
+        assert_eq!(agg.endpoints_folded, 1);
+        assert!(!agg.endpoints.contains_key(&endpoint(other)));
+        assert!(agg.endpoints.contains_key(&endpoint(other).folded()));
+        assert_eq!(
+            agg.endpoints.get(&endpoint(ai)).map(|e| e.ai_flows),
+            Some(1)
+        );
+        assert_eq!(
+            agg.endpoints.get(&endpoint(0)).map(|e| e.totals.flows),
+            Some(2)
+        );
+        let keys: Vec<Endpoint> = agg.findings.keys().map(|(e, _)| *e).collect();
+        assert_eq!(keys, [endpoint(ai)]);
+
+        // The same through `merge`, into an aggregate that is full.
+        let mut shard = Aggregates::default();
+        shard.fold(&flow(other, None), &catalogue, &policy);
+        shard.fold(&flow(ai, Some("chatgpt.com")), &catalogue, &policy);
+        let mut merged = Aggregates::default();
+        merged.merge(Aggregates {
+            endpoints: full.endpoints.clone(),
+            ..Aggregates::default()
+        });
+        merged.merge(shard);
+        assert_eq!(merged.endpoints_folded, 1);
+        assert_eq!(
+            merged
+                .endpoints
+                .keys()
+                .filter(|e| e.ip.is_unspecified())
+                .count(),
+            1
+        );
+        let keys: Vec<Endpoint> = merged.findings.keys().map(|(e, _)| *e).collect();
+        assert_eq!(keys, [endpoint(ai)]);
+
+        // AI use past both caps folds as well, its finding under the MAC alone.
+        let last = MAX_ENDPOINTS + AI_ENDPOINTS_PAST_CAP;
+        for n in ai + 1..last + 2 {
+            agg.fold(&flow(n, Some("claude.ai")), &catalogue, &policy);
+        }
+        // The folded entry is one of those held.
+        assert_eq!(agg.endpoints.len(), last);
+        assert!(!agg.endpoints.contains_key(&endpoint(last + 1)));
+        assert!(agg
+            .findings
+            .keys()
+            .any(|(e, _)| *e == endpoint(last + 1).folded()));
+    }
+
+    /// A finding's names and evidence kinds come out sorted and capped as the report lists them.
+    #[test]
+    fn a_findings_names_are_sorted_and_capped() {
+        let mut finding = FindingAgg::default();
+        for n in (0..40).rev() {
+            finding.add_host(&format!("h{n:02}.example"), 1);
+        }
+        finding.add_host("h05.example", 2);
+        finding.evidence |= Evidence::IpRange.bit() | Evidence::TlsSni.bit();
+        let hosts: Vec<&str> = finding.hosts().collect();
+        assert_eq!(hosts.len(), HOSTS_PER_FINDING);
+        assert!(hosts.windows(2).all(|w| w[0] < w[1]), "{hosts:?}");
+        assert_eq!(
+            hosts[0], "h08.example",
+            "the first 32 added were h39 down to h08"
+        );
+        assert_eq!(
+            finding
+                .hosts
+                .iter()
+                .find(|(h, _)| &**h == "h08.example")
+                .map(|h| h.1),
+            Some(1)
+        );
+        let kinds: Vec<Evidence> = finding.evidence().collect();
+        assert_eq!(kinds, [Evidence::TlsSni, Evidence::IpRange]);
+        for (at, kind) in Evidence::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, at, "Evidence::ALL in declaration order");
+        }
+    }
 }

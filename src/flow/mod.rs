@@ -52,6 +52,23 @@ pub enum Evidence {
 }
 
 impl Evidence {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [Evidence; 8] = [
+        Evidence::TlsSni,
+        Evidence::HttpHost,
+        Evidence::HttpConnect,
+        Evidence::SocksConnect,
+        Evidence::DnsAnswer,
+        Evidence::QuicSni,
+        Evidence::GquicSni,
+        Evidence::IpRange,
+    ];
+
+    /// The kind as one bit of a set.
+    pub fn bit(self) -> u16 {
+        1 << self as u16
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Evidence::TlsSni => "tls_sni",

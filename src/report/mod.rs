@@ -21,7 +21,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::classify::devices::{is_locally_administered, vendor, DeviceTable};
-use crate::classify::findings::{DeviceKey, MacDisplay, Totals};
+use crate::classify::findings::{
+    DeviceKey, MacDisplay, Totals, AI_ENDPOINTS_PAST_CAP, MAX_ENDPOINTS,
+};
 use crate::classify::policy::{DeviceLabel, Policy, Status};
 use crate::classify::rules::Catalogue;
 use crate::pipeline::{Outcome, Stats};
@@ -244,8 +246,8 @@ impl Report {
                         .data
                         .business_tier_without_training
                         .to_string(),
-                    hosts: f.hosts.keys().cloned().collect(),
-                    evidence: f.evidence.iter().map(|e| e.as_str().to_string()).collect(),
+                    hosts: f.hosts().map(str::to_string).collect(),
+                    evidence: f.evidence().map(|e| e.as_str().to_string()).collect(),
                     traffic: Traffic::from(&f.totals),
                 })
             })
@@ -293,6 +295,12 @@ impl Report {
         for router in &routers {
             warnings.push(format!(
                 "{router} carries the traffic of many client addresses (a router in front of the capture point): its flows are attributed to devices by IP address"
+            ));
+        }
+        let folded = outcome.aggregates.endpoints_folded;
+        if folded > 0 {
+            warnings.push(format!(
+                "{folded} flow(s) came from client addresses past the first {MAX_ENDPOINTS} this run keeps apart: they are counted under their MAC alone, with no address (a device shown as 0.0.0.0 where that MAC is a router's or there is none); clients with AI use keep their own addresses for {AI_ENDPOINTS_PAST_CAP} more"
             ));
         }
         Report {
@@ -408,6 +416,25 @@ mod tests {
             packets_dropped_by_kernel: Some(kernel),
             packets_dropped_by_interface: Some(interface),
         }
+    }
+
+    #[test]
+    fn clients_past_the_endpoint_cap_are_a_warning() {
+        let catalogue = Catalogue::from_sources(&[]).unwrap();
+        let policy = Policy::default();
+        let (mut outcome, _) =
+            Pipeline::with_policy(&catalogue, &policy, Options::default(), NoSignals).finish();
+        outcome.aggregates.endpoints_folded = 12;
+        let report = Report::build(&outcome, &catalogue, &policy, Vec::new(), Vec::new());
+        assert_eq!(report.warnings.len(), 1);
+        assert_eq!(report.stats.warnings, 1);
+        let text = &report.warnings[0];
+        assert!(
+            text.starts_with(&format!(
+                "12 flow(s) came from client addresses past the first {MAX_ENDPOINTS} "
+            )),
+            "{text}"
+        );
     }
 
     #[test]
