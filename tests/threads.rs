@@ -2,8 +2,9 @@
 //! `inspect` do) or in batches over 1, 2, 3 or 4 threads, the JSON report is the same byte for
 //! byte. Checked on the bundled sample (pcapng), on the sample as a pcap file appended to
 //! itself four times (capture time jumps back at each copy, so flows go idle, are swept and
-//! start again), with a flow cap small enough that flows are folded early, and on every capture
-//! of `../shared/corpus` when it is there (it is in CI).
+//! start again), with a flow cap small enough that flows are folded early, with a reassembly
+//! budget small enough that flows stop waiting for split ClientHellos, and on every capture of
+//! `../shared/corpus` when it is there (it is in CI).
 
 mod common;
 
@@ -43,9 +44,25 @@ const MODES: [Mode; 9] = [
     Mode::FileBatches(3, Some(false)),
 ];
 
+/// A run's caps: flows held at once, and each shard's reassembly budget (0: the defaults).
+#[derive(Debug, Clone, Copy, Default)]
+struct Limits {
+    max_flows: usize,
+    stream_budget: usize,
+}
+
+impl Limits {
+    fn flows(max_flows: usize) -> Limits {
+        Limits {
+            max_flows,
+            ..Limits::default()
+        }
+    }
+}
+
 /// The JSON report of one capture read in `mode`.
-fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, max_flows: usize) -> String {
-    report_of_files(catalogue, &[(name, bytes)], mode, max_flows)
+fn report(catalogue: &Catalogue, name: &str, bytes: &[u8], mode: Mode, limits: Limits) -> String {
+    report_of_files(catalogue, &[(name, bytes)], mode, limits)
 }
 
 /// The JSON report of captures read one after the other through one pipeline in `mode`.
@@ -53,7 +70,7 @@ fn report_of_files(
     catalogue: &Catalogue,
     files: &[(&str, &[u8])],
     mode: Mode,
-    max_flows: usize,
+    limits: Limits,
 ) -> String {
     let policy = Policy::default();
     let (threads, share_shards) = match mode {
@@ -61,9 +78,10 @@ fn report_of_files(
         Mode::Batches(threads, share) | Mode::FileBatches(threads, share) => (threads, share),
     };
     let options = Options {
-        max_flows,
+        max_flows: limits.max_flows,
         threads,
         share_shards,
+        stream_budget: limits.stream_budget,
     };
     let mut pipeline = Pipeline::with_policy(catalogue, &policy, options, NoSignals);
     let mut inputs = Vec::new();
@@ -128,10 +146,10 @@ fn report_of_files(
 }
 
 /// Every mode gives the report of the first; returns that report.
-fn same_in_every_mode(catalogue: &Catalogue, name: &str, bytes: &[u8], max_flows: usize) -> String {
-    let want = report(catalogue, name, bytes, MODES[0], max_flows);
+fn same_in_every_mode(catalogue: &Catalogue, name: &str, bytes: &[u8], limits: Limits) -> String {
+    let want = report(catalogue, name, bytes, MODES[0], limits);
     for mode in &MODES[1..] {
-        let got = report(catalogue, name, bytes, *mode, max_flows);
+        let got = report(catalogue, name, bytes, *mode, limits);
         if got != want {
             let line = want
                 .lines()
@@ -146,7 +164,7 @@ fn same_in_every_mode(catalogue: &Catalogue, name: &str, bytes: &[u8], max_flows
                     .join("\n")
             };
             panic!(
-                "{name} (max flows {max_flows}): {mode:?} differs from {:?} at line {}:\n--- {:?}\n{}\n--- {mode:?}\n{}",
+                "{name} ({limits:?}): {mode:?} differs from {:?} at line {}:\n--- {:?}\n{}\n--- {mode:?}\n{}",
                 MODES[0],
                 line + 1,
                 MODES[0],
@@ -186,7 +204,7 @@ fn sample_copies(copies: usize) -> Vec<u8> {
 fn the_sample_reports_the_same_in_every_mode() {
     let catalogue = Catalogue::embedded().expect("embedded rules");
     let sample = shadowai::synth::sample::office_lan_sample();
-    let json = same_in_every_mode(&catalogue, "office-lan.pcapng", &sample, 0);
+    let json = same_in_every_mode(&catalogue, "office-lan.pcapng", &sample, Limits::default());
     // Not an empty report that would be equal anyway.
     assert!(json.contains("\"service\""), "{json}");
 }
@@ -195,9 +213,9 @@ fn the_sample_reports_the_same_in_every_mode() {
 fn a_capture_that_goes_back_in_time_reports_the_same_in_every_mode() {
     let catalogue = Catalogue::embedded().expect("embedded rules");
     let bytes = sample_copies(4);
-    let whole = same_in_every_mode(&catalogue, "sample-x4.pcap", &bytes, 0);
+    let whole = same_in_every_mode(&catalogue, "sample-x4.pcap", &bytes, Limits::default());
     // A cap of 24 flows (2 per shard) folds flows early all the time.
-    let capped = same_in_every_mode(&catalogue, "sample-x4.pcap", &bytes, 24);
+    let capped = same_in_every_mode(&catalogue, "sample-x4.pcap", &bytes, Limits::flows(24));
     assert_ne!(whole, capped, "the cap was never reached");
     assert!(
         capped.contains("\"flows_evicted_by_cap\": ")
@@ -205,8 +223,65 @@ fn a_capture_that_goes_back_in_time_reports_the_same_in_every_mode() {
     );
     // Cut short in the last packet: the same report, with the same warning, every way.
     let cut = &bytes[..bytes.len() - 7];
-    let report = same_in_every_mode(&catalogue, "sample-x4-cut.pcap", cut, 0);
+    let report = same_in_every_mode(&catalogue, "sample-x4-cut.pcap", cut, Limits::default());
     assert!(report.contains("truncated"), "{report}");
+}
+
+/// Forty clients open TLS connections to chatgpt.com at once, each ClientHello (1,900 bytes)
+/// split over two segments 80 ms apart, so every flow waits with its first segment held
+/// before any second one comes. Within the default reassembly budget every flow is named by
+/// its SNI; with a budget a little over one held segment per shard, the flows that would pass
+/// it stop waiting and are counted, and either way every mode gives the same report.
+#[test]
+fn flows_past_the_reassembly_budget_report_the_same_in_every_mode() {
+    use shadowai::proto::tls::build::build_client_hello;
+    use shadowai::synth::{Endpoint, TcpSession, Timeline};
+    use std::net::{IpAddr, Ipv4Addr};
+    let catalogue = Catalogue::embedded().expect("embedded rules");
+    let server = Endpoint::new(
+        [0x00, 0x11, 0x32, 0, 0, 1],
+        IpAddr::V4(Ipv4Addr::new(104, 18, 32, 47)),
+        443,
+    );
+    let hello = build_client_hello(Some("chatgpt.com"), &["h2"], false, 1900);
+    let mut timeline = Timeline::new();
+    for i in 0..40u8 {
+        let client = Endpoint::new(
+            [0x02, 0, 0, 0, 0, i],
+            IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10 + i)),
+            50_000 + u16::from(i),
+        );
+        let session = TcpSession::new(
+            client,
+            server,
+            1_795_510_500_000_000_000 + u64::from(i) * 1_000,
+        )
+        .bandwidth(100_000, 1_000_000)
+        .client_segmented(hello.clone(), 1_000)
+        .build()
+        .expect("session");
+        timeline.extend(session.packets);
+    }
+    let bytes = timeline.to_pcap(PcapFormat::default()).expect("pcap");
+    let whole = same_in_every_mode(&catalogue, "split-hellos.pcap", &bytes, Limits::default());
+    assert!(!whole.contains("streams_over_budget"), "{whole}");
+    assert!(whole.contains("\"ai_flows\": 40"), "{whole}");
+    let tight = Limits {
+        stream_budget: 1_500,
+        ..Limits::default()
+    };
+    let budgeted = same_in_every_mode(&catalogue, "split-hellos.pcap", &bytes, tight);
+    assert!(budgeted.contains("stopped waiting for the rest of a ClientHello"));
+    // A shard holds one waiting flow (1,000 bytes) within the budget, not two: the flows
+    // refused are named by nothing else here (no DNS), the others by their SNI.
+    let json: serde_json::Value = serde_json::from_str(&budgeted).expect("json");
+    let stat = |key: &str| json["stats"][key].as_u64().unwrap_or(0);
+    let (named, refused) = (stat("ai_flows"), stat("streams_over_budget"));
+    assert_eq!(named + refused, 40, "{budgeted}");
+    assert!(
+        named >= 8 && refused >= 8,
+        "{named} named, {refused} refused"
+    );
 }
 
 /// The sample's frames `copies` times over, as one big-endian pcapng file with a nanosecond
@@ -246,13 +321,13 @@ fn files_read_in_a_row_report_the_same_in_every_mode() {
         ("cut.pcapng", cut_ng),
         ("long-again.pcap", &long),
     ];
-    let want = report_of_files(&catalogue, &files, MODES[0], 0);
+    let want = report_of_files(&catalogue, &files, MODES[0], Limits::default());
     assert!(
         want.contains("\"service\"") && want.contains("truncated"),
         "{want}"
     );
     for mode in &MODES[1..] {
-        let got = report_of_files(&catalogue, &files, *mode, 0);
+        let got = report_of_files(&catalogue, &files, *mode, Limits::default());
         assert!(got == want, "{mode:?} differs from {:?}", MODES[0]);
     }
 }
@@ -271,7 +346,7 @@ fn every_corpus_capture_reports_the_same_in_every_mode() {
     for path in &files {
         let bytes = std::fs::read(path).expect("readable");
         let name = path.display().to_string();
-        same_in_every_mode(&catalogue, &name, &bytes, 0);
-        same_in_every_mode(&catalogue, &name, &bytes, 48);
+        same_in_every_mode(&catalogue, &name, &bytes, Limits::default());
+        same_in_every_mode(&catalogue, &name, &bytes, Limits::flows(48));
     }
 }

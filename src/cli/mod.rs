@@ -312,6 +312,7 @@ fn build_report(input: &InputArgs) -> anyhow::Result<(Report, bool)> {
         max_flows: input.report.max_flows,
         threads: input.threads,
         share_shards: None,
+        stream_budget: 0,
     };
     let mut pipeline = Pipeline::with_policy(&catalogue, &policy, options, NoSignals);
     let (inputs, warnings, failed) = read_inputs(&mut pipeline, &input.files, |_, _| {});

@@ -138,6 +138,7 @@ pub fn scan_cmd(args: ScanArgs) -> anyhow::Result<ExitCode> {
         // Live packets go one at a time through `Pipeline::process`.
         threads: 1,
         share_shards: None,
+        stream_budget: 0,
     };
     let pipeline = Pipeline::with_policy(&catalogue, &policy, options, NoSignals);
     let mut failed_on = false;

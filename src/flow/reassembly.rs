@@ -66,6 +66,18 @@ impl ClientStream {
         &self.contiguous
     }
 
+    /// Heap bytes this stream holds (its buffers' capacities), for a shard's budget.
+    pub fn held(&self) -> usize {
+        self.contiguous.capacity()
+            + self.pending.capacity() * std::mem::size_of::<(u32, Vec<u8>)>()
+            + self
+                .pending
+                .iter()
+                .map(|(_, b)| b.capacity())
+                .sum::<usize>()
+            + self.orphan.as_ref().map_or(0, |(_, b)| b.capacity())
+    }
+
     /// True when the stream's first byte is known for sure (its SYN was seen).
     pub fn starts_at_syn(&self) -> bool {
         self.base_from_syn

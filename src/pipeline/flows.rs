@@ -25,6 +25,7 @@ use super::{
 use crate::classify::dnsmap::DnsMap;
 use crate::classify::findings::Aggregates;
 use crate::decode::PacketMeta;
+use crate::flow::reassembly::ClientStream;
 use crate::flow::{
     Direction, Evidence, Flow, FlowKey, FlowTable, Follow, FxBuild, Naming, Seen, TCP, UDP,
 };
@@ -37,6 +38,12 @@ const H2_BODIES_MAX: usize = 16;
 const QUIC_LOOK_DATAGRAMS: u64 = 3;
 /// Restarts allowed for a flow whose SYN was missed and whose first bytes made no sense.
 const MAX_RESTARTS: u8 = 4;
+/// Heap bytes a shard's TCP flows may hold at once in reassembly buffers for their first
+/// client bytes (4 MiB; 64 MiB over the 16 shards). Each flow is capped at
+/// `reassembly::MAX_PREFIX` (16 KiB), but the flow cap times that is 4 GiB: a capture of many
+/// concurrent flows that each left a ClientHello unfinished must not hold them all. Past the
+/// budget a flow stops waiting and is named by DNS, and the report counts it.
+pub(super) const STREAM_BUDGET: usize = 4 << 20;
 
 /// A DNS lookup for a new flow, made in a batch run, answered by the name stage.
 pub(super) struct Lookup {
@@ -68,12 +75,19 @@ struct FlowState {
     /// Flows to fold once the batch's `lookups` are answered, in the order they finished.
     finished: Vec<Flow>,
     agg: Aggregates,
+    /// Heap bytes the flows' client streams hold (`ClientStream::held`), against `budget`.
+    buffered: usize,
+    /// `STREAM_BUDGET`, or a test's own.
+    budget: usize,
 }
 
 impl FlowState {
     /// A finished flow: its parser state is dropped and it is folded into the aggregates, or
     /// queued behind the flows still waiting for a DNS answer (folding keeps its order).
-    fn retire(&mut self, flow: Flow, rules: Rules<'_>) {
+    fn retire(&mut self, mut flow: Flow, rules: Rules<'_>) {
+        if let Some(stream) = flow.stream.take() {
+            self.buffered = self.buffered.saturating_sub(stream.held());
+        }
         if !self.h2c_streams.is_empty() {
             self.h2c_streams.remove(&(flow.client, flow.server));
             self.h2c_streams.remove(&(flow.server, flow.client));
@@ -111,10 +125,19 @@ pub(super) struct Shard {
 }
 
 impl Shard {
-    pub(super) fn new(max_flows: usize) -> Self {
+    /// A shard of `max_flows` flows whose client streams may hold `stream_budget` bytes (0:
+    /// `STREAM_BUDGET`).
+    pub(super) fn new(max_flows: usize, stream_budget: usize) -> Self {
+        let budget = match stream_budget {
+            0 => STREAM_BUDGET,
+            n => n,
+        };
         Shard {
             flows: FlowTable::new(max_flows),
-            state: FlowState::default(),
+            state: FlowState {
+                budget,
+                ..FlowState::default()
+            },
             quic_scratch: Vec::new(),
             stats: Stats::default(),
             text: String::new(),
@@ -224,6 +247,8 @@ impl Shard {
                 }
                 let meta = meta();
                 if client_bytes {
+                    let held = |flow: &Flow| flow.stream.as_deref().map_or(0, ClientStream::held);
+                    let before = held(flow);
                     name_from_client_bytes(
                         flow,
                         seq,
@@ -233,6 +258,17 @@ impl Shard {
                         &mut self.stats,
                         &mut self.text,
                     );
+                    let state = &mut self.state;
+                    state.buffered = (state.buffered + held(flow)).saturating_sub(before);
+                    if state.buffered > state.budget && !matches!(flow.naming, Naming::Done { .. })
+                    {
+                        state.buffered = state.buffered.saturating_sub(held(flow));
+                        flow.stream = None;
+                        flow.naming = Naming::Done {
+                            follow: Follow::Nothing,
+                        };
+                        self.stats.streams_over_budget += 1;
+                    }
                 }
                 if flow.naming == h2c {
                     self.h2c_segment(seq, &meta, cx);

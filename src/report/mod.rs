@@ -297,6 +297,12 @@ impl Report {
                 "{router} carries the traffic of many client addresses (a router in front of the capture point): its flows are attributed to devices by IP address"
             ));
         }
+        let unbuffered = outcome.stats.streams_over_budget;
+        if unbuffered > 0 {
+            warnings.push(format!(
+                "{unbuffered} TCP flow(s) stopped waiting for the rest of a ClientHello or request head split over segments, because many flows at once were waiting (reassembly memory at its budget): they are named by DNS only"
+            ));
+        }
         let folded = outcome.aggregates.endpoints_folded;
         if folded > 0 {
             warnings.push(format!(
