@@ -227,15 +227,20 @@ fn a_capture_that_goes_back_in_time_reports_the_same_in_every_mode() {
     assert!(report.contains("truncated"), "{report}");
 }
 
-/// Forty clients open TLS connections to chatgpt.com at once, each ClientHello (1,900 bytes)
-/// split over two segments 80 ms apart, so every flow waits with its first segment held
-/// before any second one comes. Within the default reassembly budget every flow is named by
-/// its SNI; with a budget a little over one held segment per shard, the flows that would pass
-/// it stop waiting and are counted, and either way every mode gives the same report.
+/// Forty clients open TLS connections to chatgpt.com at once, and forty more QUIC ones, each
+/// ClientHello (1,900 bytes) split over two TCP segments 80 ms apart or two Initials 50 ms
+/// apart, so every flow waits with its first part held before any second one comes. Within
+/// the default reassembly budget every flow is named by its SNI; with a budget of a few
+/// waiting flows per shard (a TCP one holds its 1,000-byte segment, a QUIC one about 5 KB),
+/// the flows that would pass it stop waiting and are counted, and either way every mode gives
+/// the same report.
 #[test]
 fn flows_past_the_reassembly_budget_report_the_same_in_every_mode() {
+    use shadowai::proto::quic::build::build_client_initials;
+    use shadowai::proto::quic::Version;
     use shadowai::proto::tls::build::build_client_hello;
-    use shadowai::synth::{Endpoint, TcpSession, Timeline};
+    use shadowai::synth::frame::{udp_frame, IpIdent, L2Options};
+    use shadowai::synth::{Endpoint, Packet, TcpSession, Timeline};
     use std::net::{IpAddr, Ipv4Addr};
     let catalogue = Catalogue::embedded().expect("embedded rules");
     let server = Endpoint::new(
@@ -261,27 +266,57 @@ fn flows_past_the_reassembly_budget_report_the_same_in_every_mode() {
         .build()
         .expect("session");
         timeline.extend(session.packets);
+        let quic_client = Endpoint::new(
+            [0x02, 0, 0, 0, 1, i],
+            IpAddr::V4(Ipv4Addr::new(192, 168, 2, 10 + i)),
+            50_000 + u16::from(i),
+        );
+        let dcid = [0x5a, i, 1, 2, 3, 4, 5, 6];
+        let initials = build_client_initials(Version::V1, &dcid, &[], &hello[5..], 1_200, None);
+        assert_eq!(initials.len(), 2);
+        for (n, datagram) in initials.iter().enumerate() {
+            let data = udp_frame(
+                &quic_client,
+                &server,
+                L2Options::default(),
+                IpIdent::default(),
+                datagram,
+            )
+            .expect("frame");
+            timeline.push(Packet {
+                ts_nanos: 1_795_510_500_000_500_000 + u64::from(i) * 1_000 + n as u64 * 50_000_000,
+                interface: 0,
+                data,
+            });
+        }
     }
     let bytes = timeline.to_pcap(PcapFormat::default()).expect("pcap");
     let whole = same_in_every_mode(&catalogue, "split-hellos.pcap", &bytes, Limits::default());
     assert!(!whole.contains("streams_over_budget"), "{whole}");
-    assert!(whole.contains("\"ai_flows\": 40"), "{whole}");
+    assert!(whole.contains("\"ai_flows\": 80"), "{whole}");
     let tight = Limits {
-        stream_budget: 1_500,
+        stream_budget: 6_500,
         ..Limits::default()
     };
     let budgeted = same_in_every_mode(&catalogue, "split-hellos.pcap", &bytes, tight);
     assert!(budgeted.contains("stopped waiting for the rest of a ClientHello"));
-    // A shard holds one waiting flow (1,000 bytes) within the budget, not two: the flows
-    // refused are named by nothing else here (no DNS), the others by their SNI.
+    // The flows refused are named by nothing else here (no DNS), the others by their SNI,
+    // over TCP and over QUIC.
     let json: serde_json::Value = serde_json::from_str(&budgeted).expect("json");
     let stat = |key: &str| json["stats"][key].as_u64().unwrap_or(0);
     let (named, refused) = (stat("ai_flows"), stat("streams_over_budget"));
-    assert_eq!(named + refused, 40, "{budgeted}");
+    assert_eq!(named + refused, 80, "{budgeted}");
     assert!(
-        named >= 8 && refused >= 8,
+        named >= 16 && refused >= 16,
         "{named} named, {refused} refused"
     );
+    let evidence = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .flat_map(|f| f["evidence"].as_array().cloned().unwrap_or_default())
+        .collect::<Vec<_>>();
+    assert!(evidence.contains(&"tls_sni".into()) && evidence.contains(&"quic_sni".into()));
 }
 
 /// The sample's frames `copies` times over, as one big-endian pcapng file with a nanosecond

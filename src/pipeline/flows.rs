@@ -38,11 +38,11 @@ const H2_BODIES_MAX: usize = 16;
 const QUIC_LOOK_DATAGRAMS: u64 = 3;
 /// Restarts allowed for a flow whose SYN was missed and whose first bytes made no sense.
 const MAX_RESTARTS: u8 = 4;
-/// Heap bytes a shard's TCP flows may hold at once in reassembly buffers for their first
-/// client bytes (4 MiB; 64 MiB over the 16 shards). Each flow is capped at
-/// `reassembly::MAX_PREFIX` (16 KiB), but the flow cap times that is 4 GiB: a capture of many
-/// concurrent flows that each left a ClientHello unfinished must not hold them all. Past the
-/// budget a flow stops waiting and is named by DNS, and the report counts it.
+/// Heap bytes a shard's flows may hold at once for their first client bytes: TCP reassembly
+/// buffers and the state of QUIC flows waiting for their next Initial (4 MiB; 64 MiB over the
+/// 16 shards). Each flow is capped at 16 KiB, but the flow cap times that is 4 GiB: a capture
+/// of many concurrent flows that each left a ClientHello unfinished must not hold them all.
+/// Past the budget a flow stops waiting and is named by DNS, and the report counts it.
 pub(super) const STREAM_BUDGET: usize = 4 << 20;
 
 /// A DNS lookup for a new flow, made in a batch run, answered by the name stage.
@@ -93,7 +93,9 @@ impl FlowState {
             self.h2c_streams.remove(&(flow.server, flow.client));
         }
         if !self.quic_flows.is_empty() {
-            self.quic_flows.remove(&(flow.client, flow.server));
+            if let Some(quic) = self.quic_flows.remove(&(flow.client, flow.server)) {
+                self.buffered = self.buffered.saturating_sub(quic.held());
+            }
         }
         if flow.dns_lookup.is_some() || !self.finished.is_empty() {
             self.finished.push(flow);
@@ -211,12 +213,23 @@ impl Shard {
                     }
                     return;
                 }
-                let state = self.state.quic_flows.entry(key).or_default();
+                let shard = &mut self.state;
+                let before = shard.quic_flows.get(&key).map_or(0, quic::QuicFlow::held);
+                let state = shard.quic_flows.entry(key).or_default();
                 let step = state.client_datagram(payload, &mut self.quic_scratch);
                 if let quic::Step::Wait = step {
-                    return;
+                    let after = state.held();
+                    shard.buffered = (shard.buffered + after).saturating_sub(before);
+                    if shard.buffered <= shard.budget {
+                        return;
+                    }
+                    // Past the budget: stop following it, as a TCP flow stops waiting.
+                    shard.buffered = shard.buffered.saturating_sub(after);
+                    self.stats.streams_over_budget += 1;
+                } else {
+                    shard.buffered = shard.buffered.saturating_sub(before);
                 }
-                self.state.quic_flows.remove(&key);
+                shard.quic_flows.remove(&key);
                 flow.naming = Naming::Done {
                     follow: Follow::Nothing,
                 };

@@ -105,9 +105,10 @@ pub struct Stats {
     pub dns_messages: u64,
     pub tls_client_hellos: u64,
     pub http_requests: u64,
-    /// TCP flows that stopped waiting for the rest of their first client bytes (a ClientHello
-    /// or request head split over segments) because their shard's reassembly buffers were at
-    /// their budget; such a flow is named by DNS only. Absent from a report when zero.
+    /// Flows that stopped waiting for the rest of their first client bytes (a ClientHello or
+    /// request head split over TCP segments, a ClientHello over QUIC Initials) because their
+    /// shard's reassembly buffers were at their budget; such a flow is named by DNS only.
+    /// Absent from a report when zero.
     #[serde(skip_serializing_if = "is_zero")]
     pub streams_over_budget: u64,
     /// Packets that could not be decoded, by reason.

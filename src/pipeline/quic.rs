@@ -37,6 +37,14 @@ pub(super) enum Step {
 }
 
 impl QuicFlow {
+    /// Bytes this flow's state takes in its shard's map (its key, itself, its buffers), for
+    /// the shard's reassembly budget.
+    pub(super) fn held(&self) -> usize {
+        std::mem::size_of::<(std::net::SocketAddr, std::net::SocketAddr, QuicFlow)>()
+            + self.dcid.capacity()
+            + self.assembler.held()
+    }
+
     /// One datagram the client sent.
     pub(super) fn client_datagram(&mut self, datagram: &[u8], scratch: &mut Vec<u8>) -> Step {
         self.datagrams += 1;

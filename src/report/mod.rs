@@ -300,7 +300,7 @@ impl Report {
         let unbuffered = outcome.stats.streams_over_budget;
         if unbuffered > 0 {
             warnings.push(format!(
-                "{unbuffered} TCP flow(s) stopped waiting for the rest of a ClientHello or request head split over segments, because many flows at once were waiting (reassembly memory at its budget): they are named by DNS only"
+                "{unbuffered} flow(s) stopped waiting for the rest of a ClientHello or request head split over TCP segments or QUIC Initials, because many flows at once were waiting (reassembly memory at its budget): they are named by DNS only"
             ));
         }
         let folded = outcome.aggregates.endpoints_folded;

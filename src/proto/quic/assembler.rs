@@ -34,6 +34,13 @@ impl CryptoAssembler {
     /// Holes tracked at once; more fragments than this out of order is an attack, not a
     /// client, and further out-of-order frames are dropped (in-order ones still count).
     const MAX_PENDING: usize = 256;
+    /// The first allocation, for the first frame's end at most this far.
+    const FIRST_ALLOCATION: usize = 4096;
+
+    /// Heap bytes held (the buffers' capacities).
+    pub fn held(&self) -> usize {
+        self.data.capacity() + self.pending.capacity() * std::mem::size_of::<(usize, usize)>()
+    }
 
     /// An empty assembler bounded at [`Self::DEFAULT_LIMIT`].
     pub fn new() -> Self {
@@ -69,7 +76,10 @@ impl CryptoAssembler {
         }
         if self.data.len() < end {
             if self.data.capacity() == 0 {
-                self.data.reserve_exact(self.limit);
+                // Room for a whole ClientHello at once (Chrome's is ~1.8 KiB), not the limit:
+                // a capture of many flows waiting for their next Initial holds one each.
+                self.data
+                    .reserve_exact(end.max(Self::FIRST_ALLOCATION).min(self.limit));
             }
             self.data.resize(end, 0);
         }
