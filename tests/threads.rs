@@ -4,7 +4,7 @@
 //! itself four times (capture time jumps back at each copy, so flows go idle, are swept and
 //! start again), with a flow cap small enough that flows are folded early, with a reassembly
 //! budget small enough that flows stop waiting for split ClientHellos, and on every capture of
-//! `../shared/corpus` when it is there (it is in CI).
+//! `../shared/corpus` when it is there (it is in CI), with those caps too.
 
 mod common;
 
@@ -383,5 +383,12 @@ fn every_corpus_capture_reports_the_same_in_every_mode() {
         let name = path.display().to_string();
         same_in_every_mode(&catalogue, &name, &bytes, Limits::default());
         same_in_every_mode(&catalogue, &name, &bytes, Limits::flows(48));
+        // Reassembly buffers at their budget after a few KB: TLS, QUIC, h2c and DNS over TCP
+        // give up waiting, the same way in every mode.
+        let tight = Limits {
+            stream_budget: 4_096,
+            ..Limits::default()
+        };
+        same_in_every_mode(&catalogue, &name, &bytes, tight);
     }
 }

@@ -39,8 +39,8 @@ const QUIC_LOOK_DATAGRAMS: u64 = 3;
 /// Restarts allowed for a flow whose SYN was missed and whose first bytes made no sense.
 const MAX_RESTARTS: u8 = 4;
 /// Heap bytes a shard's flows may hold at once for their first client bytes: TCP reassembly
-/// buffers and the state of QUIC flows waiting for their next Initial (4 MiB; 64 MiB over the
-/// 16 shards). Each flow is capped at 16 KiB, but the flow cap times that is 4 GiB: a capture
+/// buffers, the state of QUIC flows waiting for their next Initial, and the frames and bodies
+/// of cleartext HTTP/2 (DNS over h2c) being read (4 MiB; 64 MiB over the 16 shards). Each flow is capped at 16 KiB, but the flow cap times that is 4 GiB: a capture
 /// of many concurrent flows that each left a ClientHello unfinished must not hold them all.
 /// Past the budget a flow stops waiting and is named by DNS, and the report counts it.
 pub(super) const STREAM_BUDGET: usize = 4 << 20;
@@ -89,8 +89,7 @@ impl FlowState {
             self.buffered = self.buffered.saturating_sub(stream.held());
         }
         if !self.h2c_streams.is_empty() {
-            self.h2c_streams.remove(&(flow.client, flow.server));
-            self.h2c_streams.remove(&(flow.server, flow.client));
+            self.drop_h2c(flow.client, flow.server);
         }
         if !self.quic_flows.is_empty() {
             if let Some(quic) = self.quic_flows.remove(&(flow.client, flow.server)) {
@@ -101,6 +100,15 @@ impl FlowState {
             self.finished.push(flow);
         } else {
             self.agg.fold(&flow, rules.catalogue, rules.policy);
+        }
+    }
+
+    /// Forgets both directions of a connection's cleartext HTTP/2 streams.
+    fn drop_h2c(&mut self, client: SocketAddr, server: SocketAddr) {
+        for key in [(client, server), (server, client)] {
+            if let Some(stream) = self.h2c_streams.remove(&key) {
+                self.buffered = self.buffered.saturating_sub(stream.held());
+            }
         }
     }
 }
@@ -284,24 +292,49 @@ impl Shard {
                     }
                 }
                 if flow.naming == h2c {
-                    self.h2c_segment(seq, &meta, cx);
+                    let ends = (flow.client, flow.server);
+                    if !self.h2c_segment(seq, &meta, cx, ends) {
+                        // Past the budget: the connection's bodies are no longer read.
+                        if let Some(flow) = self.flows.get_mut(key) {
+                            flow.naming = Naming::Done {
+                                follow: Follow::Nothing,
+                            };
+                        }
+                    }
                 }
             }
             _ => {}
         }
     }
 
-    /// One segment of a cleartext HTTP/2 connection, in either direction.
-    fn h2c_segment<S: SignalSink>(&mut self, seq: u32, meta: &PacketMeta<'_>, cx: &mut Cx<'_, S>) {
+    /// One segment of a cleartext HTTP/2 connection (between `ends`, client first), in either
+    /// direction. False when the shard's reassembly budget is passed: both directions' state
+    /// is then dropped, and the connection should not be followed any more.
+    fn h2c_segment<S: SignalSink>(
+        &mut self,
+        seq: u32,
+        meta: &PacketMeta<'_>,
+        cx: &mut Cx<'_, S>,
+        (client, server): (SocketAddr, SocketAddr),
+    ) -> bool {
         if meta.payload.is_empty() {
-            return;
+            return true;
         }
         let key = direction_key(meta);
         let mut stream = self.state.h2c_streams.remove(&key).unwrap_or_default();
+        let before = stream.held();
         stream.append(seq, meta.payload);
         let used = self.h2c_frames(meta, &mut stream, cx);
         stream.buf.drain(..used.min(stream.buf.len()));
-        self.state.h2c_streams.insert(key, stream);
+        let state = &mut self.state;
+        state.buffered = (state.buffered + stream.held()).saturating_sub(before);
+        state.h2c_streams.insert(key, stream);
+        if state.buffered <= state.budget {
+            return true;
+        }
+        state.drop_h2c(client, server);
+        self.stats.streams_over_budget += 1;
+        false
     }
 
     /// Walks the complete HTTP/2 frames held in `stream`, collecting DATA bodies per stream;

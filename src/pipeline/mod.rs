@@ -107,8 +107,9 @@ pub struct Stats {
     pub http_requests: u64,
     /// Flows that stopped waiting for the rest of their first client bytes (a ClientHello or
     /// request head split over TCP segments, a ClientHello over QUIC Initials) because their
-    /// shard's reassembly buffers were at their budget; such a flow is named by DNS only.
-    /// Absent from a report when zero.
+    /// shard's reassembly buffers were at their budget, so that they are named by DNS only;
+    /// and cleartext HTTP/2 connections or DNS-over-TCP streams no longer read for the same
+    /// reason. Absent from a report when zero.
     #[serde(skip_serializing_if = "is_zero")]
     pub streams_over_budget: u64,
     /// Packets that could not be decoded, by reason.
@@ -212,6 +213,19 @@ struct AppStream {
 }
 
 impl AppStream {
+    /// Bytes this stream takes in its map (its key, itself, its buffers), for a reassembly
+    /// budget.
+    fn held(&self) -> usize {
+        std::mem::size_of::<((SocketAddr, SocketAddr), AppStream)>()
+            + self.buf.capacity()
+            + self.h2_bodies.capacity() * std::mem::size_of::<(u32, Vec<u8>)>()
+            + self
+                .h2_bodies
+                .iter()
+                .map(|(_, body)| body.capacity())
+                .sum::<usize>()
+    }
+
     /// Appends a segment's new in-order bytes. A gap drops what was held: it can never
     /// complete. A retransmission adds only what is new.
     fn append(&mut self, seq: u32, payload: &[u8]) {
@@ -442,7 +456,7 @@ impl<'c, S: SignalSink> Pipeline<'c, S> {
         };
         Pipeline {
             front: Front::default(),
-            names: Names::default(),
+            names: Names::with_stream_budget(options.stream_budget.saturating_mul(4)),
             shards: (0..SHARDS)
                 .map(|_| Shard::new(max_flows.div_ceil(SHARDS), options.stream_budget))
                 .collect(),

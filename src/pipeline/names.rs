@@ -32,6 +32,9 @@ const NBDS_PORT: u16 = 138;
 const NANOS: u64 = 1_000_000_000;
 /// A DNS-over-TCP stream with no segment for this long is dropped (as an idle TCP flow is).
 const STREAM_IDLE: u64 = 300 * NANOS;
+/// Bytes the DNS-over-TCP streams may hold at once (each up to `APP_STREAM_MAX`): past it a
+/// message split over segments is not waited for, and the report counts it.
+const DNS_STREAM_BUDGET: usize = 16 << 20;
 
 /// The name-announcing protocols, told apart by port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +68,10 @@ pub(super) struct Names {
     pub(super) devices: DeviceTable,
     /// DNS over TCP, per direction: keyed by (sender, receiver).
     dns_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
+    /// Bytes `dns_streams` holds (`AppStream::held`), against `dns_budget`.
+    dns_buffered: usize,
+    /// A test's own budget (four times its shards'); 0: `DNS_STREAM_BUDGET`.
+    dns_budget: usize,
     /// When to look for idle DNS-over-TCP streams (the flows' clock, for the same rhythm).
     stream_clock: SweepClock,
     pub(super) stats: Stats,
@@ -74,6 +81,22 @@ pub(super) struct Names {
 }
 
 impl Names {
+    /// A name stage whose DNS-over-TCP streams may hold `dns_budget` bytes at once (0:
+    /// `DNS_STREAM_BUDGET`).
+    pub(super) fn with_stream_budget(dns_budget: usize) -> Names {
+        Names {
+            dns_budget,
+            ..Names::default()
+        }
+    }
+
+    fn dns_budget(&self) -> usize {
+        match self.dns_budget {
+            0 => DNS_STREAM_BUDGET,
+            n => n,
+        }
+    }
+
     /// One IP packet's work for this stage.
     pub(super) fn packet<S: SignalSink>(
         &mut self,
@@ -144,11 +167,14 @@ impl Names {
         let key = direction_key(meta);
         if meta.payload.is_empty() {
             if flags & FIN_OR_RST != 0 {
-                self.dns_streams.remove(&key);
+                if let Some(stream) = self.dns_streams.remove(&key) {
+                    self.dns_buffered = self.dns_buffered.saturating_sub(stream.held());
+                }
             }
             return;
         }
         let mut stream = self.dns_streams.remove(&key).unwrap_or_default();
+        let before = stream.held();
         stream.last_ts = meta.ts_nanos;
         stream.append(seq, meta.payload);
         let (messages, used) = dns::tcp_messages(&stream.buf);
@@ -156,7 +182,15 @@ impl Names {
             self.dns_message(meta, message, DnsFamily::Dns, cx);
         }
         stream.buf.drain(..used.min(stream.buf.len()));
-        if flags & FIN_OR_RST == 0 {
+        let kept = self.dns_buffered.saturating_sub(before);
+        if flags & FIN_OR_RST != 0 {
+            self.dns_buffered = kept;
+        } else if kept + stream.held() > self.dns_budget() {
+            // Past the budget: the rest of this direction's message is not waited for.
+            self.dns_buffered = kept;
+            self.stats.streams_over_budget += 1;
+        } else {
+            self.dns_buffered = kept + stream.held();
             self.dns_streams.insert(key, stream);
         }
     }
@@ -166,8 +200,14 @@ impl Names {
         if !self.stream_clock.due(now) {
             return;
         }
-        self.dns_streams
-            .retain(|_, s| now.saturating_sub(s.last_ts) <= STREAM_IDLE);
+        let buffered = &mut self.dns_buffered;
+        self.dns_streams.retain(|_, s| {
+            let keep = now.saturating_sub(s.last_ts) <= STREAM_IDLE;
+            if !keep {
+                *buffered = buffered.saturating_sub(s.held());
+            }
+            keep
+        });
     }
 
     fn name_service<S: SignalSink>(

@@ -300,7 +300,7 @@ impl Report {
         let unbuffered = outcome.stats.streams_over_budget;
         if unbuffered > 0 {
             warnings.push(format!(
-                "{unbuffered} flow(s) stopped waiting for the rest of a ClientHello or request head split over TCP segments or QUIC Initials, because many flows at once were waiting (reassembly memory at its budget): they are named by DNS only"
+                "{unbuffered} flow(s) stopped waiting for the rest of a ClientHello or request head split over TCP segments or QUIC Initials, or of DNS messages over TCP or cleartext HTTP/2, because many flows at once were waiting (reassembly memory at its budget): such a flow is named by DNS only"
             ));
         }
         let folded = outcome.aggregates.endpoints_folded;
