@@ -512,7 +512,11 @@ mod tests {
         let kinds: Vec<Evidence> = finding.evidence().collect();
         assert_eq!(kinds, [Evidence::TlsSni, Evidence::IpRange]);
         for (at, kind) in Evidence::ALL.into_iter().enumerate() {
-            assert_eq!(kind as usize, at, "Evidence::ALL in declaration order");
+            assert_eq!(
+                kind.bit(),
+                1 << at,
+                "{kind:?} is at its place in Evidence::ALL"
+            );
         }
     }
 }

@@ -52,7 +52,7 @@ pub enum Evidence {
 }
 
 impl Evidence {
-    /// Every kind, in the order reports list them.
+    /// Every kind, in the order reports list them (`place` says where each is).
     pub const ALL: [Evidence; 8] = [
         Evidence::TlsSni,
         Evidence::HttpHost,
@@ -66,7 +66,21 @@ impl Evidence {
 
     /// The kind as one bit of a set.
     pub fn bit(self) -> u16 {
-        1 << self as u16
+        1 << self.place()
+    }
+
+    /// The kind's place in `ALL` (a new kind does not compile here until it has one).
+    const fn place(self) -> usize {
+        match self {
+            Evidence::TlsSni => 0,
+            Evidence::HttpHost => 1,
+            Evidence::HttpConnect => 2,
+            Evidence::SocksConnect => 3,
+            Evidence::DnsAnswer => 4,
+            Evidence::QuicSni => 5,
+            Evidence::GquicSni => 6,
+            Evidence::IpRange => 7,
+        }
     }
 
     pub fn as_str(self) -> &'static str {
