@@ -31,25 +31,18 @@ const AI_HOSTS: [&str; 4] = [
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let path = args.next().unwrap_or_else(|| "/tmp/flows.pcap".into());
-    let flows: u32 = args
-        .next()
-        .map(|n| n.parse())
-        .transpose()
-        .context("flow count")?
-        .unwrap_or(1_000_000);
-    let clients: u32 = args
-        .next()
-        .map(|n| n.parse())
-        .transpose()
-        .context("client count")?
-        .unwrap_or(64);
-    let ai_every: u32 = args
-        .next()
-        .map(|n| n.parse())
-        .transpose()
-        .context("AI_EVERY")?
-        .unwrap_or(10_000)
-        .max(1);
+    // The next argument as a number, or `default` when there is none.
+    let mut number = |what: &'static str, default: u32| -> anyhow::Result<u32> {
+        Ok(args
+            .next()
+            .map(|n| n.parse())
+            .transpose()
+            .context(what)?
+            .unwrap_or(default))
+    };
+    let flows = number("flow count", 1_000_000)?;
+    let clients = number("client count", 64)?;
+    let ai_every = number("AI_EVERY", 10_000)?.max(1);
     let file = std::fs::File::create(&path).with_context(|| format!("creating {path}"))?;
     let mut writer = PcapWriter::new(BufWriter::new(file), PcapFormat::default())?;
     let router = [0x00, 0x11, 0x32, 0xaa, 0xbb, 0x01];

@@ -7,7 +7,7 @@
 //! PPP framings live in `ppp.rs`, NFLOG in `nflog.rs`, 802.11 (bare, radiotap, PPI) in `wlan.rs`.
 //! Apple's PKTAP names the link type of the frame it carries, which is then read the same way.
 
-use super::{array, be16, nflog, ppp, wlan, DecodeError};
+use super::{array, be16, le32, nflog, ppp, wlan, DecodeError};
 
 /// The IP or non-IP content a link layer carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,10 +232,10 @@ const PKTAP_RECORD_PACKET: u32 = 1;
 /// (interface, process id and name, direction) is not read.
 fn pktap(data: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
     let truncated = DecodeError::Malformed("pktap header truncated");
-    let length: [u8; 4] = array(data, 0).ok_or(truncated)?;
-    let record: [u8; 4] = array(data, 4).ok_or(truncated)?;
-    let inner: [u8; 4] = array(data, 8).ok_or(truncated)?;
-    let length = u32::from_le_bytes(length);
+    let (Some(length), Some(record), Some(inner)) = (le32(data, 0), le32(data, 4), le32(data, 8))
+    else {
+        return Err(truncated);
+    };
     if length < PKTAP_MIN_HEADER {
         return Err(DecodeError::Malformed("pktap header too short"));
     }
@@ -243,7 +243,7 @@ fn pktap(data: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
         .ok()
         .and_then(|length| data.get(length..))
         .ok_or(truncated)?;
-    if u32::from_le_bytes(record) != PKTAP_RECORD_PACKET {
+    if record != PKTAP_RECORD_PACKET {
         return Ok(LinkFrame {
             src_mac: None,
             dst_mac: None,
@@ -254,9 +254,9 @@ fn pktap(data: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
             },
         });
     }
-    match u32::from_le_bytes(inner) {
-        inner @ (LINKTYPE_PKTAP | DLT_PKTAP_DARWIN) => Err(DecodeError::UnsupportedLinkType(inner)),
-        inner => decode(inner, frame),
+    match inner {
+        LINKTYPE_PKTAP | DLT_PKTAP_DARWIN => Err(DecodeError::UnsupportedLinkType(inner)),
+        _ => decode(inner, frame),
     }
 }
 

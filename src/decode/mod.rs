@@ -341,6 +341,11 @@ fn be32(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(quad))
 }
 
+/// Reads a little-endian u32 at `at`, if the bytes are there (radiotap, PKTAP).
+fn le32(bytes: &[u8], at: usize) -> Option<u32> {
+    array(bytes, at).map(u32::from_le_bytes)
+}
+
 /// Copies `N` bytes at `at`, if they are there.
 fn array<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
     bytes.get(at..at.checked_add(N)?)?.try_into().ok()

@@ -69,7 +69,7 @@ pub(crate) fn radiotap(data: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
 /// The flags field of a radiotap header (`header`: the whole header), if present: the fields
 /// follow the present bitmasks, TSFT (8 bytes, aligned to 8) first, then flags (1 byte).
 fn radiotap_flags(header: &[u8]) -> Option<u8> {
-    let word = |at: usize| super::array::<4>(header, at).map(u32::from_le_bytes);
+    let word = |at: usize| super::le32(header, at);
     let present = word(4)?;
     let mut at = 8;
     let mut last = present;

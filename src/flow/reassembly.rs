@@ -69,12 +69,7 @@ impl ClientStream {
     /// Heap bytes this stream holds (its buffers' capacities), for a shard's budget.
     pub fn held(&self) -> usize {
         self.contiguous.capacity()
-            + self.pending.capacity() * std::mem::size_of::<(u32, Vec<u8>)>()
-            + self
-                .pending
-                .iter()
-                .map(|(_, b)| b.capacity())
-                .sum::<usize>()
+            + segments_held(&self.pending)
             + self.orphan.as_ref().map_or(0, |(_, b)| b.capacity())
     }
 
@@ -214,6 +209,13 @@ impl ClientStream {
             self.append_from(off as usize, &bytes);
         }
     }
+}
+
+/// Heap bytes of a list of numbered byte buffers (segments, HTTP/2 bodies): the list's and
+/// each buffer's capacity.
+pub fn segments_held(list: &Vec<(u32, Vec<u8>)>) -> usize {
+    list.capacity() * std::mem::size_of::<(u32, Vec<u8>)>()
+        + list.iter().map(|(_, b)| b.capacity()).sum::<usize>()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use super::quic;
 use super::route::{DnsFamily, Route};
 use super::{
     address_answers, direction_key, emit_http, lossy_into, read_dns, signal, AnswerScratch,
-    AppStream, Cx, Rules, SignalSink, Stats, APP_STREAM_MAX,
+    AppStream, AppStreams, Budget, Cx, Rules, SignalSink, Stats, APP_STREAM_MAX,
 };
 use crate::classify::dnsmap::DnsMap;
 use crate::classify::findings::Aggregates;
@@ -69,16 +69,15 @@ pub(super) enum DnsAccess<'m> {
 #[derive(Default)]
 struct FlowState {
     /// Cleartext HTTP/2 connections, per direction: keyed by (sender, receiver).
-    h2c_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
+    h2c_streams: AppStreams,
     /// UDP flows being followed through their QUIC Initials, keyed by (client, server).
     quic_flows: HashMap<(SocketAddr, SocketAddr), quic::QuicFlow, FxBuild>,
     /// Flows to fold once the batch's `lookups` are answered, in the order they finished.
     finished: Vec<Flow>,
     agg: Aggregates,
-    /// Heap bytes the flows' client streams hold (`ClientStream::held`), against `budget`.
-    buffered: usize,
-    /// `STREAM_BUDGET`, or a test's own.
-    budget: usize,
+    /// Bytes the waiting flows' state holds (`ClientStream::held`, `QuicFlow::held`,
+    /// `AppStream::held`), against `STREAM_BUDGET` or a test's own.
+    budget: Budget,
 }
 
 impl FlowState {
@@ -86,14 +85,14 @@ impl FlowState {
     /// queued behind the flows still waiting for a DNS answer (folding keeps its order).
     fn retire(&mut self, mut flow: Flow, rules: Rules<'_>) {
         if let Some(stream) = flow.stream.take() {
-            self.buffered = self.buffered.saturating_sub(stream.held());
+            self.budget.release(stream.held());
         }
         if !self.h2c_streams.is_empty() {
             self.drop_h2c(flow.client, flow.server);
         }
         if !self.quic_flows.is_empty() {
             if let Some(quic) = self.quic_flows.remove(&(flow.client, flow.server)) {
-                self.buffered = self.buffered.saturating_sub(quic.held());
+                self.budget.release(quic.held());
             }
         }
         if flow.dns_lookup.is_some() || !self.finished.is_empty() {
@@ -107,7 +106,7 @@ impl FlowState {
     fn drop_h2c(&mut self, client: SocketAddr, server: SocketAddr) {
         for key in [(client, server), (server, client)] {
             if let Some(stream) = self.h2c_streams.remove(&key) {
-                self.buffered = self.buffered.saturating_sub(stream.held());
+                self.budget.release(stream.held());
             }
         }
     }
@@ -145,7 +144,7 @@ impl Shard {
         Shard {
             flows: FlowTable::new(max_flows),
             state: FlowState {
-                budget,
+                budget: Budget::new(budget),
                 ..FlowState::default()
             },
             quic_scratch: Vec::new(),
@@ -222,20 +221,19 @@ impl Shard {
                     return;
                 }
                 let shard = &mut self.state;
-                let before = shard.quic_flows.get(&key).map_or(0, quic::QuicFlow::held);
                 let state = shard.quic_flows.entry(key).or_default();
+                let before = if followed { state.held() } else { 0 };
                 let step = state.client_datagram(payload, &mut self.quic_scratch);
                 if let quic::Step::Wait = step {
                     let after = state.held();
-                    shard.buffered = (shard.buffered + after).saturating_sub(before);
-                    if shard.buffered <= shard.budget {
+                    if shard.budget.hold(before, after) {
                         return;
                     }
                     // Past the budget: stop following it, as a TCP flow stops waiting.
-                    shard.buffered = shard.buffered.saturating_sub(after);
+                    shard.budget.release(after);
                     self.stats.streams_over_budget += 1;
                 } else {
-                    shard.buffered = shard.buffered.saturating_sub(before);
+                    shard.budget.release(before);
                 }
                 shard.quic_flows.remove(&key);
                 flow.naming = Naming::Done {
@@ -279,11 +277,10 @@ impl Shard {
                         &mut self.stats,
                         &mut self.text,
                     );
-                    let state = &mut self.state;
-                    state.buffered = (state.buffered + held(flow)).saturating_sub(before);
-                    if state.buffered > state.budget && !matches!(flow.naming, Naming::Done { .. })
-                    {
-                        state.buffered = state.buffered.saturating_sub(held(flow));
+                    let after = held(flow);
+                    let budget = &mut self.state.budget;
+                    if !budget.hold(before, after) && !matches!(flow.naming, Naming::Done { .. }) {
+                        budget.release(after);
                         flow.stream = None;
                         flow.naming = Naming::Done {
                             follow: Follow::Nothing,
@@ -321,15 +318,14 @@ impl Shard {
             return true;
         }
         let key = direction_key(meta);
-        let mut stream = self.state.h2c_streams.remove(&key).unwrap_or_default();
-        let before = stream.held();
+        let (mut stream, before) = AppStream::take(&mut self.state.h2c_streams, &key);
         stream.append(seq, meta.payload);
         let used = self.h2c_frames(meta, &mut stream, cx);
         stream.buf.drain(..used.min(stream.buf.len()));
         let state = &mut self.state;
-        state.buffered = (state.buffered + stream.held()).saturating_sub(before);
+        let within = state.budget.hold(before, stream.held());
         state.h2c_streams.insert(key, stream);
-        if state.buffered <= state.budget {
+        if within {
             return true;
         }
         state.drop_h2c(client, server);

@@ -212,18 +212,55 @@ struct AppStream {
     last_ts: u64,
 }
 
+/// Bytes that parser state waiting for more of a message holds, against a limit: a shard's
+/// flows (client streams, QUIC flows, h2c streams), the name stage's DNS-over-TCP streams.
+#[derive(Debug, Default)]
+struct Budget {
+    held: usize,
+    limit: usize,
+}
+
+impl Budget {
+    fn new(limit: usize) -> Budget {
+        Budget { held: 0, limit }
+    }
+
+    /// A waiting state went from `before` to `after` bytes; false when that leaves the budget
+    /// passed, and the caller then drops the state and `release`s its `after`.
+    fn hold(&mut self, before: usize, after: usize) -> bool {
+        self.held = (self.held + after).saturating_sub(before);
+        self.held <= self.limit
+    }
+
+    /// A waiting state of `bytes` was dropped.
+    fn release(&mut self, bytes: usize) {
+        self.held = self.held.saturating_sub(bytes);
+    }
+}
+
+/// A map of streams per direction (sender, receiver).
+type AppStreams =
+    std::collections::HashMap<(SocketAddr, SocketAddr), AppStream, crate::flow::FxBuild>;
+
 impl AppStream {
     /// Bytes this stream takes in its map (its key, itself, its buffers), for a reassembly
     /// budget.
     fn held(&self) -> usize {
         std::mem::size_of::<((SocketAddr, SocketAddr), AppStream)>()
             + self.buf.capacity()
-            + self.h2_bodies.capacity() * std::mem::size_of::<(u32, Vec<u8>)>()
-            + self
-                .h2_bodies
-                .iter()
-                .map(|(_, body)| body.capacity())
-                .sum::<usize>()
+            + crate::flow::reassembly::segments_held(&self.h2_bodies)
+    }
+
+    /// The stream of `key` taken out of `streams` (a new one when there is none), with the
+    /// bytes it was counted as holding there (0 for a new one).
+    fn take(streams: &mut AppStreams, key: &(SocketAddr, SocketAddr)) -> (AppStream, usize) {
+        match streams.remove(key) {
+            Some(stream) => {
+                let held = stream.held();
+                (stream, held)
+            }
+            None => (AppStream::default(), 0),
+        }
     }
 
     /// Appends a segment's new in-order bytes. A gap drops what was held: it can never

@@ -8,19 +8,18 @@
 //! a batch run, have it answer their lookups in capture order) and hand it the few answers
 //! they find inside flows (DNS over cleartext HTTP/2) through `learn`.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use super::flows::Learned;
 use super::route::{DnsFamily, NameWork};
 use super::{
-    address_answers, direction_key, read_dns, signal, AnswerScratch, AppStream, Cx, SignalSink,
-    Stats,
+    address_answers, direction_key, read_dns, signal, AnswerScratch, AppStream, AppStreams, Budget,
+    Cx, SignalSink, Stats,
 };
 use crate::classify::devices::{DeviceTable, NameSource};
 use crate::classify::dnsmap::DnsMap;
 use crate::decode::{PacketMeta, Transport};
-use crate::flow::{FxBuild, SweepClock};
+use crate::flow::SweepClock;
 use crate::pipeline::Signal;
 use crate::proto::{arp, dhcp, dhcpv6, dns, netbios};
 
@@ -67,11 +66,10 @@ pub(super) struct Names {
     pub(super) dns: DnsMap,
     pub(super) devices: DeviceTable,
     /// DNS over TCP, per direction: keyed by (sender, receiver).
-    dns_streams: HashMap<(SocketAddr, SocketAddr), AppStream, FxBuild>,
-    /// Bytes `dns_streams` holds (`AppStream::held`), against `dns_budget`.
-    dns_buffered: usize,
-    /// A test's own budget (four times its shards'); 0: `DNS_STREAM_BUDGET`.
-    dns_budget: usize,
+    dns_streams: AppStreams,
+    /// Bytes `dns_streams` holds (`AppStream::held`), against `DNS_STREAM_BUDGET` or a test's
+    /// own (four times its shards').
+    dns_budget: Budget,
     /// When to look for idle DNS-over-TCP streams (the flows' clock, for the same rhythm).
     stream_clock: SweepClock,
     pub(super) stats: Stats,
@@ -85,15 +83,11 @@ impl Names {
     /// `DNS_STREAM_BUDGET`).
     pub(super) fn with_stream_budget(dns_budget: usize) -> Names {
         Names {
-            dns_budget,
+            dns_budget: Budget::new(match dns_budget {
+                0 => DNS_STREAM_BUDGET,
+                n => n,
+            }),
             ..Names::default()
-        }
-    }
-
-    fn dns_budget(&self) -> usize {
-        match self.dns_budget {
-            0 => DNS_STREAM_BUDGET,
-            n => n,
         }
     }
 
@@ -168,13 +162,12 @@ impl Names {
         if meta.payload.is_empty() {
             if flags & FIN_OR_RST != 0 {
                 if let Some(stream) = self.dns_streams.remove(&key) {
-                    self.dns_buffered = self.dns_buffered.saturating_sub(stream.held());
+                    self.dns_budget.release(stream.held());
                 }
             }
             return;
         }
-        let mut stream = self.dns_streams.remove(&key).unwrap_or_default();
-        let before = stream.held();
+        let (mut stream, before) = AppStream::take(&mut self.dns_streams, &key);
         stream.last_ts = meta.ts_nanos;
         stream.append(seq, meta.payload);
         let (messages, used) = dns::tcp_messages(&stream.buf);
@@ -182,16 +175,14 @@ impl Names {
             self.dns_message(meta, message, DnsFamily::Dns, cx);
         }
         stream.buf.drain(..used.min(stream.buf.len()));
-        let kept = self.dns_buffered.saturating_sub(before);
         if flags & FIN_OR_RST != 0 {
-            self.dns_buffered = kept;
-        } else if kept + stream.held() > self.dns_budget() {
-            // Past the budget: the rest of this direction's message is not waited for.
-            self.dns_buffered = kept;
-            self.stats.streams_over_budget += 1;
-        } else {
-            self.dns_buffered = kept + stream.held();
+            self.dns_budget.release(before);
+        } else if self.dns_budget.hold(before, stream.held()) {
             self.dns_streams.insert(key, stream);
+        } else {
+            // Past the budget: the rest of this direction's message is not waited for.
+            self.dns_budget.release(stream.held());
+            self.stats.streams_over_budget += 1;
         }
     }
 
@@ -200,11 +191,11 @@ impl Names {
         if !self.stream_clock.due(now) {
             return;
         }
-        let buffered = &mut self.dns_buffered;
+        let budget = &mut self.dns_budget;
         self.dns_streams.retain(|_, s| {
             let keep = now.saturating_sub(s.last_ts) <= STREAM_IDLE;
             if !keep {
-                *buffered = buffered.saturating_sub(s.held());
+                budget.release(s.held());
             }
             keep
         });

@@ -270,22 +270,31 @@ fn geneve_inner_ip_and_inner_ethernet() {
     assert_eq!((meta.transport, meta.ip_len), (Transport::Icmp, 84));
 }
 
+/// The router of the frames below.
+const ROUTER: [u8; 6] = [0x00, 0x11, 0x32, 0, 0, 0x01];
+
+/// A 29-byte UDP datagram to the router's DNS port from `device` at 192.168.1.`host`, port
+/// 53000, framed with `l2` (the project's writer).
+fn dns_query_frame(device: [u8; 6], host: u8, l2: crate::synth::frame::L2Options) -> Vec<u8> {
+    use crate::synth::frame::{udp_frame, Endpoint, IpIdent};
+    let from = Endpoint::new(device, std::net::IpAddr::from([192, 168, 1, host]), 53_000);
+    let to = Endpoint::new(ROUTER, std::net::IpAddr::from([192, 168, 1, 1]), 53);
+    udp_frame(&from, &to, l2, IpIdent::default(), &[0x12; 29]).unwrap()
+}
+
 /// A switch's remote mirror: ERSPAN types I, II and III over GRE (frames the project's writer
 /// makes; tshark reads them as ERSPAN with the same inner frame). The mirrored frame's MACs and
 /// VLAN are the device's, not the switch's; ARP inside is the network's ARP.
 #[test]
 fn erspan_reports_the_mirrored_frame_with_its_own_addresses() {
-    use crate::synth::frame::{udp_frame, Endpoint, IpIdent, L2Options};
+    use crate::synth::frame::L2Options;
     use crate::synth::mirror::{erspan, Erspan, SWITCH};
-    let device = [0x3c, 0x22, 0xfb, 0, 0, 0x10];
-    let router = [0x00, 0x11, 0x32, 0, 0, 0x01];
-    let from = Endpoint::new(device, std::net::IpAddr::from([192, 168, 1, 10]), 53_000);
-    let to = Endpoint::new(router, std::net::IpAddr::from([192, 168, 1, 1]), 53);
+    let (device, router) = ([0x3c, 0x22, 0xfb, 0, 0, 0x10], ROUTER);
     let tagged = L2Options {
         vlan: Some(20),
         ..L2Options::default()
     };
-    let dns = udp_frame(&from, &to, tagged, IpIdent::default(), &[0x12; 29]).unwrap();
+    let dns = dns_query_frame(device, 10, tagged);
     let arp = crate::synth::arp::arp_request(
         L2Options::default(),
         device,
@@ -497,20 +506,10 @@ fn truncated_headers_are_counted_errors() {
 /// 108 bytes (Wireshark's minimum), cut, or naming PKTAP again is refused.
 #[test]
 fn pktap_reads_the_frame_by_the_link_type_it_names() {
-    use crate::synth::frame::{udp_frame, Endpoint, IpIdent, L2Options};
+    use crate::synth::frame::L2Options;
     use crate::synth::pktap::{pktap, Process, LINKTYPE_PKTAP};
-    let device = [0xa4, 0x83, 0xe7, 0, 0, 0x23];
-    let router = [0x00, 0x11, 0x32, 0, 0, 0x01];
-    let from = Endpoint::new(device, std::net::IpAddr::from([192, 168, 1, 23]), 53_000);
-    let to = Endpoint::new(router, std::net::IpAddr::from([192, 168, 1, 1]), 53);
-    let frame = udp_frame(
-        &from,
-        &to,
-        L2Options::default(),
-        IpIdent::default(),
-        &[0x12; 29],
-    )
-    .unwrap();
+    let (device, router) = ([0xa4, 0x83, 0xe7, 0, 0, 0x23], ROUTER);
+    let frame = dns_query_frame(device, 23, L2Options::default());
     let process = Process {
         interface: "en0",
         pid: 311,
