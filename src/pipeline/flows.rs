@@ -66,7 +66,6 @@ pub(super) enum DnsAccess<'m> {
 
 /// What a shard keeps beside its flow table: the parser state of flows being named, and the
 /// aggregates finished flows fold into.
-#[derive(Default)]
 struct FlowState {
     /// Cleartext HTTP/2 connections, per direction: keyed by (sender, receiver).
     h2c_streams: AppStreams,
@@ -137,15 +136,14 @@ impl Shard {
     /// A shard of `max_flows` flows whose client streams may hold `stream_budget` bytes (0:
     /// `STREAM_BUDGET`).
     pub(super) fn new(max_flows: usize, stream_budget: usize) -> Self {
-        let budget = match stream_budget {
-            0 => STREAM_BUDGET,
-            n => n,
-        };
         Shard {
             flows: FlowTable::new(max_flows),
             state: FlowState {
-                budget: Budget::new(budget),
-                ..FlowState::default()
+                h2c_streams: AppStreams::default(),
+                quic_flows: HashMap::default(),
+                finished: Vec::new(),
+                agg: Aggregates::default(),
+                budget: Budget::new(stream_budget, STREAM_BUDGET),
             },
             quic_scratch: Vec::new(),
             stats: Stats::default(),

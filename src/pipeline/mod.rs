@@ -214,14 +214,21 @@ struct AppStream {
 
 /// Bytes that parser state waiting for more of a message holds, against a limit: a shard's
 /// flows (client streams, QUIC flows, h2c streams), the name stage's DNS-over-TCP streams.
-#[derive(Debug, Default)]
+/// It has no `Default`: a limit of 0 would refuse every waiting message.
+#[derive(Debug)]
 struct Budget {
     held: usize,
     limit: usize,
 }
 
 impl Budget {
-    fn new(limit: usize) -> Budget {
+    /// A budget of `limit` bytes, or of `default` when `limit` is 0 (what `Options` and the
+    /// tests ask for).
+    fn new(limit: usize, default: usize) -> Budget {
+        let limit = match limit {
+            0 => default,
+            n => n,
+        };
         Budget { held: 0, limit }
     }
 

@@ -61,7 +61,6 @@ pub(super) fn name_service_of(src_port: u16, dst_port: u16) -> Option<NameServic
 }
 
 /// The state of the name stage.
-#[derive(Default)]
 pub(super) struct Names {
     pub(super) dns: DnsMap,
     pub(super) devices: DeviceTable,
@@ -83,11 +82,14 @@ impl Names {
     /// `DNS_STREAM_BUDGET`).
     pub(super) fn with_stream_budget(dns_budget: usize) -> Names {
         Names {
-            dns_budget: Budget::new(match dns_budget {
-                0 => DNS_STREAM_BUDGET,
-                n => n,
-            }),
-            ..Names::default()
+            dns: DnsMap::default(),
+            devices: DeviceTable::default(),
+            dns_streams: AppStreams::default(),
+            dns_budget: Budget::new(dns_budget, DNS_STREAM_BUDGET),
+            stream_clock: SweepClock::default(),
+            stats: Stats::default(),
+            text: String::new(),
+            answers: AnswerScratch::default(),
         }
     }
 
