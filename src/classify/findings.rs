@@ -7,6 +7,7 @@
 //! only. Everything here is a sum, a min/max or a set, so the order flows arrive in does not
 //! change the result.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
@@ -105,16 +106,19 @@ impl FindingAgg {
         }
     }
 
-    /// Counts `flows` flows named `host`, unless the list is full and does not hold it yet.
+    /// Counts `flows` flows named `host` (held in lower case: a name is compared as such, and
+    /// copied only when it is new), unless the list is full and does not hold it yet.
     fn add_host(&mut self, host: &str, flows: u64) {
-        match self.hosts.binary_search_by(|(h, _)| (**h).cmp(host)) {
+        let lower = || host.bytes().map(|b| b.to_ascii_lowercase());
+        match self.hosts.binary_search_by(|(h, _)| h.bytes().cmp(lower())) {
             Ok(at) => {
                 if let Some((_, n)) = self.hosts.get_mut(at) {
                     *n += flows;
                 }
             }
             Err(at) if self.hosts.len() < HOSTS_PER_FINDING => {
-                self.hosts.insert(at, (host.into(), flows));
+                self.hosts
+                    .insert(at, (host.to_ascii_lowercase().into_boxed_str(), flows));
             }
             Err(_) => {}
         }
@@ -215,15 +219,12 @@ impl Aggregates {
             // A host the site chose to ignore is not AI use here.
             Some((name, _)) if policy.ignores_host(name) => None,
             Some((name, evidence)) => catalogue.match_host(name).map(|m| {
-                let host = name.trim_end_matches('.').to_ascii_lowercase();
+                let host = Cow::Borrowed(name.trim_end_matches('.'));
                 (m.service_index, host, evidence)
             }),
             None => catalogue.match_ip(flow.server.ip()).map(|m| {
-                (
-                    m.service_index,
-                    flow.server.ip().to_string(),
-                    Evidence::IpRange,
-                )
+                let address = Cow::Owned(flow.server.ip().to_string());
+                (m.service_index, address, Evidence::IpRange)
             }),
         };
         let mut key = Endpoint {
