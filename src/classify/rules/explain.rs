@@ -177,7 +177,9 @@ impl Catalogue {
 
     /// The longest exact or wildcard pattern name that `name` contains ending on a label
     /// boundary, when the label before its top-level domain has at least four characters
-    /// (shorter ones such as `x.ai` end too many unrelated names to be a useful hint).
+    /// (shorter ones such as `x.ai` end too many unrelated names to be a useful hint) and the
+    /// pattern's part of the label it starts in is at least half that label: `notopenai.com`
+    /// looks like `openai.com`, `visualstudio.com` does not look like `udio.com`.
     fn look_alike_of(&self, name: &str) -> Option<(&Service, &str)> {
         let mut best: Option<(&Service, &str, usize)> = None;
         for service in &self.services {
@@ -190,11 +192,15 @@ impl Catalogue {
                 if domain_label.len() < 4 || best.is_some_and(|(_, _, len)| len >= wanted.len()) {
                     continue;
                 }
-                let ends_on_boundary = name.match_indices(wanted).any(|(at, _)| {
+                let first_label = wanted.find('.').unwrap_or(wanted.len());
+                let looks_alike = name.match_indices(wanted).any(|(at, _)| {
                     let end = at.saturating_add(wanted.len());
+                    let label_start = name.get(..at).and_then(|head| head.rfind('.'));
+                    let label_len = at + first_label - label_start.map_or(0, |dot| dot + 1);
                     name.as_bytes().get(end).is_none_or(|b| *b == b'.')
+                        && 2 * first_label >= label_len
                 });
-                if ends_on_boundary {
+                if looks_alike {
                     best = Some((service, rule.pattern.as_str(), wanted.len()));
                 }
             }

@@ -95,8 +95,14 @@ fn explain_host_gives_the_rule_or_the_reason() {
         }
         assert!(e.to_string().contains("look-alike of"), "{e}");
     }
-    // Short names such as `c.ai` are no hint: they end too many unrelated names.
-    for host in ["magic.ai", "example.org", "openai.community.example"] {
+    // Short names such as `c.ai` are no hint: they end too many unrelated names. Nor is a
+    // pattern that is only the end of a longer word (`udio.com`).
+    for host in [
+        "magic.ai",
+        "example.org",
+        "openai.community.example",
+        "marketplace.visualstudio.com",
+    ] {
         let e = catalogue.explain_host(host);
         assert!(matches!(e.verdict, HostVerdict::NoMatch), "{host}: {e}");
         assert_eq!(e.to_string(), format!("{host}: no pattern matches"));
