@@ -213,18 +213,31 @@ fn output_pattern(args: &ScanArgs) -> anyhow::Result<Option<String>> {
     Ok(Some(pattern))
 }
 
-/// Fails early, with the fix, when the reports could not be written by whoever the run now is.
+/// Fails early, with the fix, when the reports could not be written by whoever the run now is:
+/// a report that replaces a file needs a temporary file beside it; one written through (a
+/// device, a FIFO: `report::replaceable`) needs the name itself open for writing.
 fn check_writable(path: &Path, identity: &Identity) -> anyhow::Result<()> {
-    let dir: PathBuf = match path.parent() {
+    let (who, owner) = match identity {
+        Identity::Dropped { user, .. } => (format!("user `{user}`"), user.clone()),
+        _ => ("this user".to_string(), "$USER".to_string()),
+    };
+    let replaced = report::replaceable(path);
+    if replaced.is_none() && path.exists() {
+        return open_for_writing(path).map_err(|e| {
+            anyhow!(
+                "cannot write reports to {} as {who} ({e}); give that user write access to \
+                 it, or choose another with --output or --user",
+                path.display()
+            )
+        });
+    }
+    let file = replaced.as_deref().unwrap_or(path);
+    let dir: PathBuf = match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let probe = std::fs::create_dir_all(&dir).and_then(|()| tempfile::tempfile_in(&dir).map(drop));
     probe.map_err(|e| {
-        let (who, owner) = match identity {
-            Identity::Dropped { user, .. } => (format!("user `{user}`"), user.clone()),
-            _ => ("this user".to_string(), "$USER".to_string()),
-        };
         anyhow!(
             "cannot write reports into {} as {who} ({e}); give that user the folder \
              (`sudo install -d -o {owner} {}`), or choose another with --output or --user",
@@ -232,6 +245,20 @@ fn check_writable(path: &Path, identity: &Identity) -> anyhow::Result<()> {
             dir.display()
         )
     })
+}
+
+/// Whether `path` (not a regular file) opens for writing, without changing it and without
+/// waiting for a FIFO's reader (a FIFO with none yet is writable all the same).
+fn open_for_writing(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path);
+    match opened {
+        Err(e) if e.raw_os_error() == Some(nix::libc::ENXIO) => Ok(()),
+        other => other.map(drop),
+    }
 }
 
 fn nanos(at: SystemTime) -> u64 {
@@ -273,4 +300,30 @@ fn period_report(
             packets_dropped_by_interface: counters.map(|c| u64::from(c.dropped_by_interface)),
         },
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_written_through_are_checked_by_their_own_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let me = Identity::StayedRoot;
+        // A FIFO with no reader yet: writable, and the check does not wait for one.
+        let fifo = dir.path().join("import.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success(), "mkfifo (coreutils) is needed");
+        check_writable(&fifo, &me).unwrap();
+        check_writable(Path::new("/dev/null"), &me).unwrap();
+        // A report that replaces a file: its folder is made and tried.
+        check_writable(&dir.path().join("reports/monday.json"), &me).unwrap();
+        // A folder that cannot be made (a file is in the way) names it.
+        std::fs::write(dir.path().join("taken"), "").unwrap();
+        let err = check_writable(&dir.path().join("taken/monday.json"), &me).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("cannot write reports into "), "{text}");
+        assert!(text.contains("taken"), "{text}");
+    }
 }

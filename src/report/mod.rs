@@ -371,11 +371,18 @@ pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Resul
 }
 
 /// Writes `path` atomically: a temporary file in the same folder, then a rename, so a reader
-/// (or a cron job's next step) never sees half a report.
+/// (or a cron job's next step) never sees half a report. Only a regular file (or a name not
+/// taken yet) is replaced that way; see `replaceable`.
 pub fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    let Some(path) = replaceable(path) else {
+        // Written through: truncated and filled in place, as a shell's `>` would.
+        let mut out = io::BufWriter::new(std::fs::File::create(path)?);
+        fill(&mut out)?;
+        return out.flush();
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -397,8 +404,33 @@ pub fn write_atomically(
         buffered.flush()?;
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    tmp.persist(&path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The file a report at `path` replaces by a rename, or `None` when it must be written
+/// through instead. A rename replaces whatever the name is, and as root that includes
+/// `/dev/null` (a regular file in its place breaks the whole system), `/dev/stdout` (a
+/// `>>` log would lose what it held), a FIFO a spreadsheet import reads from, or a symbolic
+/// link the admin keeps pointing at the latest report. So: a name under `/dev` or `/proc`,
+/// or one that is not a regular file, is written through; a link to a regular file has the
+/// file it leads to replaced; a name not taken yet is created by the rename.
+pub(crate) fn replaceable(path: &Path) -> Option<std::path::PathBuf> {
+    if path.starts_with("/dev") || path.starts_with("/proc") {
+        return None;
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_symlink() => {
+            let target = std::fs::canonicalize(path).ok()?;
+            std::fs::metadata(&target)
+                .is_ok_and(|meta| meta.is_file())
+                .then_some(target)
+        }
+        Ok(meta) if !meta.is_file() => None,
+        // A regular file, a name not taken, or one that cannot be looked at (the temporary
+        // file's creation then says why).
+        _ => Some(path.to_path_buf()),
+    }
 }
 
 #[cfg(test)]
@@ -466,5 +498,85 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// What `dir` holds besides the names in `keep`: a temporary file left behind, if any.
+    fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| !keep.contains(&name.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_regular_file_is_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        std::fs::write(&path, "an older, longer report\n").unwrap();
+        write_atomically(&path, |out| out.write_all(b"new\n")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        let fresh = dir.path().join("fresh.json");
+        write_atomically(&fresh, |out| out.write_all(b"first\n")).unwrap();
+        assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "first\n");
+        assert!(leftovers(dir.path(), &["report.json", "fresh.json"]).is_empty());
+    }
+
+    /// A link the admin keeps pointing at the latest report stays a link; the file it leads to
+    /// gets the report, and a link to a file not made yet makes it.
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_followed_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("monday.json");
+        let link = dir.path().join("latest.json");
+        std::fs::write(&target, "old\n").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomically(&link, |out| out.write_all(b"new\n")).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
+
+        let dangling = dir.path().join("next.json");
+        let later = dir.path().join("tuesday.json");
+        std::os::unix::fs::symlink(&later, &dangling).unwrap();
+        write_atomically(&dangling, |out| out.write_all(b"made\n")).unwrap();
+        assert!(std::fs::symlink_metadata(&dangling).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&later).unwrap(), "made\n");
+        let names = ["monday.json", "latest.json", "next.json", "tuesday.json"];
+        assert!(leftovers(dir.path(), &names).is_empty());
+    }
+
+    /// A FIFO (a spreadsheet import reading the report as it comes) is written through and
+    /// stays a FIFO: a rename would have put a regular file in its place, as it did to
+    /// `/dev/null` when root wrote a report there.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_written_through() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("import.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success(), "mkfifo (coreutils) is needed");
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_atomically(&fifo, |out| out.write_all(b"through\n")).unwrap();
+        // Before joining the reader, which would wait forever on a FIFO renamed away.
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo(), "{kind:?}");
+        assert_eq!(reader.join().unwrap(), "through\n");
+        assert!(leftovers(dir.path(), &["import.fifo"]).is_empty());
+    }
+
+    #[test]
+    fn device_and_process_names_are_written_through() {
+        for name in ["/dev/null", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+            assert_eq!(replaceable(Path::new(name)), None, "{name}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(replaceable(dir.path()), None, "a folder");
+        let err = write_atomically(dir.path(), |out| out.write_all(b"x")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::IsADirectory, "{err}");
     }
 }
