@@ -494,6 +494,8 @@ mod tests {
             finding.add_host(&format!("h{n:02}.example"), 1);
         }
         finding.add_host("h05.example", 2);
+        // A name in capitals is the same name, held in lower case.
+        finding.add_host("H10.Example", 3);
         finding.evidence |= Evidence::IpRange.bit() | Evidence::TlsSni.bit();
         let hosts: Vec<&str> = finding.hosts().collect();
         assert_eq!(hosts.len(), HOSTS_PER_FINDING);
@@ -510,6 +512,8 @@ mod tests {
                 .map(|h| h.1),
             Some(1)
         );
+        let h10 = finding.hosts.iter().find(|(h, _)| &**h == "h10.example");
+        assert_eq!(h10.map(|h| h.1), Some(4));
         let kinds: Vec<Evidence> = finding.evidence().collect();
         assert_eq!(kinds, [Evidence::TlsSni, Evidence::IpRange]);
         for (at, kind) in Evidence::ALL.into_iter().enumerate() {
