@@ -172,6 +172,15 @@ impl Endpoint {
         };
         Endpoint { ip, ..self }
     }
+
+    /// Where an endpoint is counted once `MAC_ONLY_CAP` MACs are held alone as well: no MAC,
+    /// no address.
+    fn anonymous(self) -> Endpoint {
+        Endpoint {
+            mac: None,
+            ..self.folded()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -187,6 +196,11 @@ pub const MAX_ENDPOINTS: usize = 32_768;
 /// an AI service is the report's first question, so a flood of other clients (scanners hitting
 /// an office server, a router's whole subnet) must not fold a staff device's finding away.
 pub const AI_ENDPOINTS_PAST_CAP: usize = 8_192;
+/// Entries held under a MAC alone (an unspecified address: endpoints folded past the caps
+/// above, or a DHCP client before its lease). Past them an endpoint is counted under neither
+/// MAC nor address, so that a capture with a million MACs (a flood, a large segment of
+/// randomising phones) still holds a bounded number of entries.
+pub const MAC_ONLY_CAP: usize = 8_192;
 /// A MAC that carries more client addresses than this is a router in front of the capture
 /// point (e.g. a mirror port that sees routed traffic of other subnets): its flows are
 /// attributed to devices by address. A laptop's DHCP renewals and IPv6 privacy addresses stay
@@ -203,8 +217,11 @@ pub struct Aggregates {
     pub flows: u64,
     pub named_flows: u64,
     pub ai_flows: u64,
-    /// Endpoints beyond `MAX_ENDPOINTS`, counted under an unspecified address.
+    /// Flows of endpoints beyond `MAX_ENDPOINTS`, counted under an unspecified address.
     pub endpoints_folded: u64,
+    /// Entries of `endpoints` with an unspecified address: `MAC_ONLY_CAP` at most, and the
+    /// one or two (IPv4, IPv6) under no MAC.
+    mac_only: usize,
 }
 
 impl Aggregates {
@@ -227,13 +244,13 @@ impl Aggregates {
                 (m.service_index, address, Evidence::IpRange)
             }),
         };
-        let mut key = Endpoint {
+        let client = Endpoint {
             mac: flow.client_mac,
             ip: flow.client.ip(),
         };
-        if !self.endpoints.contains_key(&key) && !self.admits(hit.is_some()) {
+        let key = self.place(client, hit.is_some());
+        if key.ip != client.ip {
             self.endpoints_folded += 1;
-            key = key.folded();
         }
         let endpoint = self.endpoints.entry(key).or_default();
         endpoint.totals.add(flow);
@@ -261,25 +278,21 @@ impl Aggregates {
             *self = other;
             return;
         }
-        let mut folded: BTreeSet<Endpoint> = BTreeSet::new();
+        let mut moved: BTreeMap<Endpoint, Endpoint> = BTreeMap::new();
         for (key, agg) in other.endpoints {
-            let key = if !self.endpoints.contains_key(&key) && !self.admits(agg.ai_flows > 0) {
-                self.endpoints_folded += agg.totals.flows;
-                folded.insert(key);
-                key.folded()
-            } else {
-                key
-            };
-            let endpoint = self.endpoints.entry(key).or_default();
+            let place = self.place(key, agg.ai_flows > 0);
+            if place != key {
+                if place.ip != key.ip {
+                    self.endpoints_folded += agg.totals.flows;
+                }
+                moved.insert(key, place);
+            }
+            let endpoint = self.endpoints.entry(place).or_default();
             endpoint.totals.merge(&agg.totals);
             endpoint.ai_flows += agg.ai_flows;
         }
         for ((key, service), finding) in other.findings {
-            let key = if folded.contains(&key) {
-                key.folded()
-            } else {
-                key
-            };
+            let key = moved.get(&key).copied().unwrap_or(key);
             self.findings
                 .entry((key, service))
                 .or_default()
@@ -291,12 +304,34 @@ impl Aggregates {
         self.endpoints_folded += other.endpoints_folded;
     }
 
-    /// Whether a client endpoint not held yet gets its own entry: any while fewer than
-    /// `MAX_ENDPOINTS` are held, and past that one with AI use (`ai`), up to
-    /// `AI_ENDPOINTS_PAST_CAP` more.
-    fn admits(&self, ai: bool) -> bool {
-        let held = self.endpoints.len();
-        held < MAX_ENDPOINTS || (ai && held < MAX_ENDPOINTS + AI_ENDPOINTS_PAST_CAP)
+    /// The entry `client` is counted under, made room for. One held already is its own. A new
+    /// one with an address gets its own entry while fewer than `MAX_ENDPOINTS` with addresses
+    /// are held, and past that when it has AI use (`ai`), for `AI_ENDPOINTS_PAST_CAP` more;
+    /// otherwise it is counted under its MAC alone. Entries under a MAC alone are held for
+    /// `MAC_ONLY_CAP` MACs; past those, under no MAC either (`Endpoint::anonymous`).
+    fn place(&mut self, client: Endpoint, ai: bool) -> Endpoint {
+        if self.endpoints.contains_key(&client) {
+            return client;
+        }
+        let with_address = self.endpoints.len() - self.mac_only;
+        let admitted = with_address < MAX_ENDPOINTS
+            || (ai && with_address < MAX_ENDPOINTS + AI_ENDPOINTS_PAST_CAP);
+        if admitted && !client.ip.is_unspecified() {
+            return client;
+        }
+        let by_mac = client.folded();
+        if self.endpoints.contains_key(&by_mac) {
+            return by_mac;
+        }
+        let place = if self.mac_only < MAC_ONLY_CAP {
+            by_mac
+        } else {
+            client.anonymous()
+        };
+        if !self.endpoints.contains_key(&place) {
+            self.mac_only += 1;
+        }
+        place
     }
 
     /// MACs that carry at least `ROUTER_MIN_ADDRESSES` client addresses.
@@ -374,9 +409,20 @@ mod tests {
     /// A finished TCP flow from client `n` (behind a router: every client has its MAC) to a
     /// server, named `name` by its SNI.
     fn flow(n: usize, name: Option<&str>) -> Flow {
+        flow_from(ROUTER, n, name)
+    }
+
+    /// The MAC of client `n` on a segment where every client has its own.
+    fn own_mac(n: usize) -> [u8; 6] {
+        let [a, b, c, d] = (n as u32).to_be_bytes();
+        [0x02, 0x5a, a, b, c, d]
+    }
+
+    /// `flow`, from `mac`.
+    fn flow_from(mac: [u8; 6], n: usize, name: Option<&str>) -> Flow {
         let meta = PacketMeta {
             ts_nanos: 1,
-            src_mac: Some(ROUTER),
+            src_mac: Some(mac),
             dst_mac: None,
             vlan: None,
             src_ip: client(n),
@@ -477,13 +523,75 @@ mod tests {
         for n in ai + 1..last + 2 {
             agg.fold(&flow(n, Some("claude.ai")), &catalogue, &policy);
         }
-        // The folded entry is one of those held.
-        assert_eq!(agg.endpoints.len(), last);
+        // `last` entries with an address, and beside them the router's MAC alone.
+        assert_eq!(agg.endpoints.len(), last + 1);
+        assert_eq!(agg.mac_only, 1);
         assert!(!agg.endpoints.contains_key(&endpoint(last + 1)));
         assert!(agg
             .findings
             .keys()
             .any(|(e, _)| *e == endpoint(last + 1).folded()));
+    }
+
+    /// A capture with more MACs than any cap (a flood, a large segment of randomising phones)
+    /// still holds a bounded number of entries: past `MAX_ENDPOINTS`, `MAC_ONLY_CAP` MACs alone,
+    /// then one entry with neither MAC nor address. The entries under a MAC alone do not use up
+    /// the room kept for AI use. Merging a shard gives the same entries.
+    #[test]
+    fn clients_past_every_cap_are_held_in_bounded_entries() {
+        let catalogue = Catalogue::embedded().unwrap();
+        let policy = Policy::default();
+        let mut full = Aggregates::default();
+        for n in 0..MAX_ENDPOINTS {
+            full.fold(&flow_from(own_mac(n), n, None), &catalogue, &policy);
+        }
+        let extra = MAX_ENDPOINTS..MAX_ENDPOINTS + MAC_ONLY_CAP + 10;
+        let ai = extra.end;
+        let mut folded = Aggregates::default();
+        folded.merge(Aggregates {
+            endpoints: full.endpoints.clone(),
+            ..Aggregates::default()
+        });
+        let mut shard = Aggregates::default();
+        for n in extra.clone() {
+            let flow = flow_from(own_mac(n), n, None);
+            folded.fold(&flow, &catalogue, &policy);
+            shard.fold(&flow, &catalogue, &policy);
+        }
+        let ai_flow = flow_from(own_mac(ai), ai, Some("claude.ai"));
+        folded.fold(&ai_flow, &catalogue, &policy);
+        shard.fold(&ai_flow, &catalogue, &policy);
+
+        let anonymous = Endpoint {
+            mac: None,
+            ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        };
+        let ai_client = Endpoint {
+            mac: Some(own_mac(ai)),
+            ip: client(ai),
+        };
+        let mut merged = full;
+        merged.merge(shard);
+        for agg in [&folded, &merged] {
+            assert_eq!(agg.endpoints.len(), MAX_ENDPOINTS + MAC_ONLY_CAP + 2);
+            assert_eq!(agg.endpoints_folded, (MAC_ONLY_CAP + 10) as u64);
+            let first_extra = Endpoint {
+                mac: Some(own_mac(MAX_ENDPOINTS)),
+                ip: client(MAX_ENDPOINTS),
+            };
+            assert!(agg.endpoints.contains_key(&first_extra.folded()));
+            assert_eq!(
+                agg.endpoints.get(&anonymous).map(|e| e.totals.flows),
+                Some(10)
+            );
+            assert_eq!(agg.endpoints.get(&ai_client).map(|e| e.ai_flows), Some(1));
+            let keys: Vec<Endpoint> = agg.findings.keys().map(|(e, _)| *e).collect();
+            assert_eq!(keys, [ai_client]);
+        }
+        assert_eq!(
+            folded.endpoints.keys().collect::<Vec<_>>(),
+            merged.endpoints.keys().collect::<Vec<_>>()
+        );
     }
 
     /// A finding's names and evidence kinds come out sorted and capped as the report lists them.

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use crate::classify::devices::{is_locally_administered, vendor, DeviceTable};
 use crate::classify::findings::{
-    DeviceKey, MacDisplay, Totals, AI_ENDPOINTS_PAST_CAP, MAX_ENDPOINTS,
+    DeviceKey, MacDisplay, Totals, AI_ENDPOINTS_PAST_CAP, MAC_ONLY_CAP, MAX_ENDPOINTS,
 };
 use crate::classify::policy::{DeviceLabel, Policy, Status};
 use crate::classify::rules::Catalogue;
@@ -306,7 +306,7 @@ impl Report {
         let folded = outcome.aggregates.endpoints_folded;
         if folded > 0 {
             warnings.push(format!(
-                "{folded} flow(s) came from client addresses past the first {MAX_ENDPOINTS} this run keeps apart: they are counted under their MAC alone, with no address (a device shown as 0.0.0.0 where that MAC is a router's or there is none); clients with AI use keep their own addresses for {AI_ENDPOINTS_PAST_CAP} more"
+                "{folded} flow(s) came from client addresses past the first {MAX_ENDPOINTS} this run keeps apart: they are counted under their MAC alone, with no address (a device shown as 0.0.0.0 where that MAC is a router's or there is none), and past {MAC_ONLY_CAP} such MACs under no MAC either (a device 0.0.0.0); clients with AI use keep their own addresses for {AI_ENDPOINTS_PAST_CAP} more"
             ));
         }
         Report {
