@@ -701,6 +701,30 @@ impl FlowTable {
 mod tests {
     use super::*;
 
+    /// Keys that differ only in their high bytes (the addresses of one /16, the MACs of one
+    /// vendor) spread over the low bits that pick a `hashbrown` bucket.
+    #[test]
+    fn fx_hashes_spread_keys_that_differ_in_their_high_bytes() {
+        use std::hash::BuildHasher;
+        let build = FxBuild::default();
+        let buckets = |hashes: Vec<u64>| {
+            let low: std::collections::HashSet<u64> = hashes.iter().map(|h| h & 0xfff).collect();
+            low.len()
+        };
+        let addresses: Vec<u64> = (0..4096u32)
+            .map(|n| build.hash_one(IpAddr::V4((0x0a00_0000 | n).into())))
+            .collect();
+        let macs: Vec<u64> = (0..4096u32)
+            .map(|n| {
+                let [_, a, b, c] = n.to_be_bytes();
+                build.hash_one([0x3c, 0x22, 0xfb, a, b, c])
+            })
+            .collect();
+        // 4,096 keys thrown at random into 4,096 buckets fill about 2,590 of them.
+        assert!(buckets(addresses) > 2400);
+        assert!(buckets(macs) > 2400);
+    }
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
