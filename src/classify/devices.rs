@@ -6,7 +6,7 @@
 //! by a fixed rule (`best_name`). Everything is bounded: a flood of forged announcements fills
 //! the table's caps, not memory.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -50,16 +50,18 @@ impl NameSource {
 
 /// Names remembered per source and device.
 const NAMES_PER_SOURCE: usize = 4;
-/// Addresses remembered per MAC.
-const IPS_PER_MAC: usize = 64;
 /// MACs and addresses tracked in all.
 const MAX_ENTRIES: usize = 65_536;
 /// Longest name kept (DNS names are at most 253 characters).
 const MAX_NAME: usize = 253;
 
+/// A device's names, by source. A sorted list rather than a map of sets: a device has one to
+/// three names, and the name stage keeps up to 65,536 devices (a map of sets took about 600
+/// bytes for one name, this about 60).
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    by_source: BTreeMap<NameSource, BTreeSet<String>>,
+    /// (source, name), sorted; `NAMES_PER_SOURCE` at most per source.
+    entries: Vec<(NameSource, Box<str>)>,
 }
 
 impl Names {
@@ -68,23 +70,27 @@ impl Names {
         if name.is_empty() || name.len() > MAX_NAME {
             return;
         }
-        let set = self.by_source.entry(source).or_default();
-        if set.len() < NAMES_PER_SOURCE && !set.contains(name) {
-            set.insert(name.to_string());
+        let held = self.entries.iter().filter(|(s, _)| *s == source).count();
+        if held >= NAMES_PER_SOURCE {
+            return;
+        }
+        if let Err(at) = self
+            .entries
+            .binary_search_by(|(s, n)| (*s, &**n).cmp(&(source, name)))
+        {
+            self.entries.insert(at, (source, name.into()));
         }
     }
 
     /// The preferred name: the first source in `NameSource` order, the first name in it.
     pub fn best(&self) -> Option<(&str, NameSource)> {
-        self.by_source
-            .iter()
-            .find_map(|(source, set)| set.iter().next().map(|n| (n.as_str(), *source)))
+        self.entries
+            .first()
+            .map(|(source, name)| (&**name, *source))
     }
 
     pub fn all(&self) -> impl Iterator<Item = (NameSource, &str)> {
-        self.by_source
-            .iter()
-            .flat_map(|(source, set)| set.iter().map(move |n| (*source, n.as_str())))
+        self.entries.iter().map(|(source, name)| (*source, &**name))
     }
 
     fn merge(&mut self, other: &Names) {
@@ -94,15 +100,13 @@ impl Names {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_source.is_empty()
+        self.entries.is_empty()
     }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct MacFacts {
     pub names: Names,
-    /// Addresses bound to this MAC by ARP, DHCP, NDP or its own frames.
-    pub ips: BTreeSet<IpAddr>,
     /// DHCP option 60, e.g. `MSFT 5.0`, `android-dhcp-14`.
     pub vendor_class: Option<String>,
 }
@@ -163,11 +167,8 @@ impl DeviceTable {
         if !is_device_address(ip) {
             return;
         }
-        let Some(facts) = self.mac_entry(mac) else {
+        if !is_device_mac(mac) {
             return;
-        };
-        if facts.ips.len() < IPS_PER_MAC {
-            facts.ips.insert(ip);
         }
         if self.owner.len() < MAX_ENTRIES || self.owner.contains_key(&ip) {
             self.owner.insert(ip, mac);
@@ -302,7 +303,9 @@ mod tests {
         t.bind(MAC, ip("0.0.0.0"));
         t.bind(MAC, ip("255.255.255.255"));
         t.bind([0xff; 6], ip("192.168.1.9"));
-        assert!(t.mac(&MAC).is_none_or(|f| f.ips.is_empty()));
+        for unbound in ["0.0.0.0", "255.255.255.255", "192.168.1.9"] {
+            assert_eq!(t.owner_of(&ip(unbound)), None, "{unbound}");
+        }
         assert!(t.mac(&[0xff; 6]).is_none());
         for i in 0..100 {
             t.learn_name(Some(MAC), None, NameSource::Mdns, &format!("n{i}"));
