@@ -55,7 +55,7 @@ fn main() -> anyhow::Result<()> {
                     Ipv4Addr::new(192, 168, 1, 22),
                     (40_000 + i % 20_000) as u16,
                 );
-                (resolver.clone(), client, answer)
+                (resolver, client, answer)
             }
             1 => {
                 let mac = [0x02, 0xaa, 0, high, mid, low];
@@ -64,7 +64,7 @@ fn main() -> anyhow::Result<()> {
                     .to_bytes()?;
                 (
                     Endpoint::new(mac, Ipv4Addr::UNSPECIFIED, 68),
-                    broadcast.clone(),
+                    broadcast,
                     request,
                 )
             }
@@ -77,7 +77,7 @@ fn main() -> anyhow::Result<()> {
                     .to_bytes()?;
                 (
                     Endpoint::new(mac, IpAddr::V4(address), 5353),
-                    mdns_group.clone(),
+                    mdns_group,
                     announce,
                 )
             }
