@@ -1169,6 +1169,31 @@ fn inspect_lines_have_exactly_the_documented_keys() {
     assert_eq!(quic, ["gemini.google.com"]);
 }
 
+/// `--output` gets the very lines standard output does (streamed into the file it then
+/// renames).
+#[test]
+fn inspect_output_file_holds_the_same_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("signals.jsonl");
+    let to_stdout = shadowai()
+        .arg("inspect")
+        .arg(sample_path())
+        .output()
+        .unwrap();
+    let to_file = shadowai()
+        .arg("inspect")
+        .arg(sample_path())
+        .arg("--output")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(to_file.status.code(), Some(0), "{}", stderr_text(&to_file));
+    assert!(to_file.stdout.is_empty());
+    let written = std::fs::read(&path).unwrap();
+    assert!(written.len() > 1000, "{} bytes", written.len());
+    assert_eq!(written, to_stdout.stdout);
+}
+
 // ---- capture point behind a router --------------------------------------------------------------
 
 /// 20 clients of another subnet reach ChatGPT through a router: every client frame carries the

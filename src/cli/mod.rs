@@ -409,23 +409,25 @@ fn inspect_cmd(args: InspectArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let options = Options::default();
-    let failed = match (args.format, &args.output) {
-        (InspectFormat::Jsonl, None) => {
-            let stdout = io::stdout().lock();
-            let mut sink = JsonLines::new(io::BufWriter::new(stdout));
-            sink.pseudonymizer = pseudonymizer;
-            let mut pipeline = Pipeline::new(&catalogue, options, sink);
-            let (_, _, failed) = read_inputs(&mut pipeline, &args.files, |p, name| {
-                p.sink_mut().file = name.to_string();
-            });
-            let (_, sink) = pipeline.finish();
-            match sink.finish() {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other.context("writing to standard output")?,
-            }
+    let failed = match args.format {
+        // Streamed, to standard output or into the temporary file `emit` renames: a month of
+        // captures gives millions of lines, which are never all held.
+        InspectFormat::Jsonl => {
+            let mut failed = false;
+            emit(args.output.as_deref(), |out| {
+                let mut sink = JsonLines::new(out);
+                sink.pseudonymizer = pseudonymizer;
+                let mut pipeline = Pipeline::new(&catalogue, options, sink);
+                (_, _, failed) = read_inputs(&mut pipeline, &args.files, |p, name| {
+                    p.sink_mut().file = name.to_string();
+                });
+                let (_, sink) = pipeline.finish();
+                sink.finish()
+            })?;
             failed
         }
-        _ => {
+        // A table's columns fit its widest cell, so its rows are all held first.
+        InspectFormat::Table => {
             let sink = Collect {
                 pseudonymizer,
                 ..Collect::default()
@@ -436,13 +438,8 @@ fn inspect_cmd(args: InspectArgs) -> anyhow::Result<ExitCode> {
             });
             let (_, sink) = pipeline.finish();
             let rows = sink.rows;
-            let format = args.format;
-            emit(args.output.as_deref(), |out| match format {
-                InspectFormat::Table => inspect::write_table(&rows, out),
-                InspectFormat::Jsonl => rows.iter().try_for_each(|r| {
-                    serde_json::to_writer(&mut *out, r)?;
-                    out.write_all(b"\n")
-                }),
+            emit(args.output.as_deref(), |out| {
+                inspect::write_table(&rows, out)
             })?;
             failed
         }
