@@ -505,6 +505,29 @@ fn output_file_is_written_whole_and_stdout_stays_empty() {
     assert_eq!(entries, ["report.json"], "temporary files left behind");
 }
 
+/// `--output /proc/self/fd/1` (or `/dev/stdout`) writes through the descriptor the caller
+/// opened, appending: a nightly log opened for `>>` keeps what it held. (A report renamed over
+/// such a name would replace the link itself, or fail.)
+#[test]
+fn output_to_a_descriptor_appends_to_what_the_caller_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("nightly.log");
+    std::fs::write(&log, "earlier line\n").unwrap();
+    let appending = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let audit = ["audit", "--format", "csv"];
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("shadowai"))
+        .args(audit)
+        .arg(sample_path())
+        .args(["--output", "/proc/self/fd/1"])
+        .stdout(appending)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let direct = shadowai().args(audit).arg(sample_path()).output().unwrap();
+    let expected = format!("earlier line\n{}", stdout_text(&direct));
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), expected);
+}
+
 #[test]
 fn truncated_capture_is_reported_and_still_audited() {
     let dir = tempfile::tempdir().unwrap();

@@ -378,8 +378,14 @@ pub fn write_atomically(
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     let Some(path) = replaceable(path) else {
-        // Written through: truncated and filled in place, as a shell's `>` would.
-        let mut out = io::BufWriter::new(std::fs::File::create(path)?);
+        // Written through, appended: to a device or a FIFO that is the same as writing, and a
+        // descriptor's link (`/dev/stdout`) then keeps what a `>>` redirection holds (a `>`
+        // one is empty already). A link that leads to no file yet makes it.
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)?;
+        let mut out = io::BufWriter::new(file);
         fill(&mut out)?;
         return out.flush();
     };
@@ -412,15 +418,17 @@ pub fn write_atomically(
 /// through instead. A rename replaces whatever the name is, and as root that includes
 /// `/dev/null` (a regular file in its place breaks the whole system), `/dev/stdout` (a
 /// `>>` log would lose what it held), a FIFO a spreadsheet import reads from, or a symbolic
-/// link the admin keeps pointing at the latest report. So: a name under `/dev` or `/proc`,
-/// or one that is not a regular file, is written through; a link to a regular file has the
-/// file it leads to replaced; a name not taken yet is created by the rename.
+/// link the admin keeps pointing at the latest report. So: a regular file, or a name not taken
+/// yet, is replaced (or made) by the rename; what is not a regular file is written through; a
+/// symbolic link has the regular file it leads to replaced, except the links under `/dev` and
+/// `/proc` (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`), which stand for a file descriptor
+/// the caller opened, and links that lead to no regular file: those are written through.
 pub(crate) fn replaceable(path: &Path) -> Option<std::path::PathBuf> {
-    if path.starts_with("/dev") || path.starts_with("/proc") {
-        return None;
-    }
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_symlink() => {
+            if path.starts_with("/dev") || path.starts_with("/proc") {
+                return None;
+            }
             let target = std::fs::canonicalize(path).ok()?;
             std::fs::metadata(&target)
                 .is_ok_and(|meta| meta.is_file())
