@@ -201,10 +201,10 @@ pub const AI_ENDPOINTS_PAST_CAP: usize = 8_192;
 /// MAC nor address, so that a capture with a million MACs (a flood, a large segment of
 /// randomising phones) still holds a bounded number of entries.
 pub const MAC_ONLY_CAP: usize = 8_192;
-/// A MAC that carries more client addresses than this is a router in front of the capture
-/// point (e.g. a mirror port that sees routed traffic of other subnets): its flows are
-/// attributed to devices by address. A laptop's DHCP renewals and IPv6 privacy addresses stay
-/// well below it.
+/// A MAC that carries this many client IPv4 addresses, or IPv6 addresses in this many /64
+/// networks, is a router in front of the capture point (e.g. a mirror port that sees routed
+/// traffic of other subnets): its flows are attributed to devices by address. A laptop's DHCP
+/// renewals stay well below it, and its IPv6 privacy addresses are one /64 (`routers`).
 pub const ROUTER_MIN_ADDRESSES: usize = 16;
 
 /// What finished flows add up to, per client endpoint (MAC, address) and per endpoint × AI
@@ -334,17 +334,30 @@ impl Aggregates {
         place
     }
 
-    /// MACs that carry at least `ROUTER_MIN_ADDRESSES` client addresses.
+    /// MACs that carry at least `ROUTER_MIN_ADDRESSES` client IPv4 addresses, or IPv6
+    /// addresses in that many /64 networks. A laptop's IPv6 privacy addresses (a new one a day
+    /// or more often: a month of captures holds thirty and more) share its network's /64, so
+    /// they do not make it a router; a router's routed clients come from many addresses of
+    /// IPv4. (An IPv6-only routed network behind one /64 is missed: its clients stay one
+    /// device, the router's.)
     pub fn routers(&self) -> BTreeSet<[u8; 6]> {
-        let mut per_mac: BTreeMap<[u8; 6], usize> = BTreeMap::new();
+        let mut per_mac: BTreeMap<[u8; 6], (usize, BTreeSet<u64>)> = BTreeMap::new();
         for endpoint in self.endpoints.keys() {
-            if let Some(mac) = endpoint.mac {
-                *per_mac.entry(mac).or_default() += 1;
+            let Some(mac) = endpoint.mac else {
+                continue;
+            };
+            match endpoint.ip {
+                IpAddr::V4(v4) if !v4.is_unspecified() => per_mac.entry(mac).or_default().0 += 1,
+                IpAddr::V6(v6) if !v6.is_unspecified() => {
+                    let network = (u128::from(v6) >> 64) as u64;
+                    per_mac.entry(mac).or_default().1.insert(network);
+                }
+                _ => {}
             }
         }
         per_mac
             .into_iter()
-            .filter(|(_, n)| *n >= ROUTER_MIN_ADDRESSES)
+            .filter(|(_, (v4, v6))| *v4 >= ROUTER_MIN_ADDRESSES || v6.len() >= ROUTER_MIN_ADDRESSES)
             .map(|(mac, _)| mac)
             .collect()
     }
@@ -592,6 +605,31 @@ mod tests {
             folded.endpoints.keys().collect::<Vec<_>>(),
             merged.endpoints.keys().collect::<Vec<_>>()
         );
+    }
+
+    /// A laptop with a month of IPv6 privacy addresses (all in its network's /64) is no router;
+    /// a MAC with 16 IPv4 client addresses is, and so is one with IPv6 clients in 16 /64s.
+    #[test]
+    fn routers_are_told_by_ipv4_addresses_or_ipv6_networks() {
+        let mut agg = Aggregates::default();
+        let mut add = |mac: [u8; 6], ip: IpAddr| {
+            let key = Endpoint { mac: Some(mac), ip };
+            agg.endpoints.insert(key, EndpointAgg::default());
+        };
+        let (laptop, router, router6) = (own_mac(1), own_mac(2), own_mac(3));
+        add(laptop, client(7));
+        add(laptop, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        for day in 0..40u128 {
+            let privacy = (0x2001_0db8_0001_0002_u128 << 64) | (day * 0x1234_5678_9abc);
+            add(laptop, IpAddr::V6(privacy.into()));
+        }
+        for n in 0..ROUTER_MIN_ADDRESSES {
+            add(router, client(100 + n));
+            let network = (0x2001_0db8_0002_0000_u128 + n as u128) << 64;
+            add(router6, IpAddr::V6((network | 1).into()));
+        }
+        let routers: Vec<[u8; 6]> = agg.routers().into_iter().collect();
+        assert_eq!(routers, [router, router6]);
     }
 
     /// A finding's names and evidence kinds come out sorted and capped as the report lists them.
