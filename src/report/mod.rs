@@ -579,8 +579,14 @@ mod tests {
 
     #[test]
     fn device_and_process_names_are_written_through() {
-        for name in ["/dev/null", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+        for name in ["/dev/null", "/proc/self/fd/1"] {
             assert_eq!(replaceable(Path::new(name)), None, "{name}");
+        }
+        // Made by udev or a container's runtime, so not on every machine.
+        for name in ["/dev/stdout", "/dev/fd/1"] {
+            if Path::new(name).symlink_metadata().is_ok() {
+                assert_eq!(replaceable(Path::new(name)), None, "{name}");
+            }
         }
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(replaceable(dir.path()), None, "a folder");
