@@ -468,6 +468,16 @@ mod tests {
         }
     }
 
+    /// Aggregates holding `MAX_ENDPOINTS` clients, client `n`'s flow `flow_of(n)`, none of them AI.
+    fn held_to_the_cap(flow_of: impl Fn(usize) -> Flow) -> Aggregates {
+        let (catalogue, policy) = (Catalogue::embedded().unwrap(), Policy::default());
+        let mut full = Aggregates::default();
+        for n in 0..MAX_ENDPOINTS {
+            full.fold(&flow_of(n), &catalogue, &policy);
+        }
+        full
+    }
+
     /// Past `MAX_ENDPOINTS` clients a new one is counted under its MAC alone, unless its flow
     /// is AI use, which keeps its own entry (and its finding its address) for
     /// `AI_ENDPOINTS_PAST_CAP` more; past those, AI use folds too. Merging applies the same
@@ -476,10 +486,7 @@ mod tests {
     fn clients_past_the_cap_fold_but_ai_use_keeps_its_address() {
         let catalogue = Catalogue::embedded().unwrap();
         let policy = Policy::default();
-        let mut full = Aggregates::default();
-        for n in 0..MAX_ENDPOINTS {
-            full.fold(&flow(n, None), &catalogue, &policy);
-        }
+        let full = held_to_the_cap(|n| flow(n, None));
         assert_eq!(
             (full.endpoints.len(), full.endpoints_folded),
             (MAX_ENDPOINTS, 0)
@@ -554,10 +561,7 @@ mod tests {
     fn clients_past_every_cap_are_held_in_bounded_entries() {
         let catalogue = Catalogue::embedded().unwrap();
         let policy = Policy::default();
-        let mut full = Aggregates::default();
-        for n in 0..MAX_ENDPOINTS {
-            full.fold(&flow_from(own_mac(n), n, None), &catalogue, &policy);
-        }
+        let full = held_to_the_cap(|n| flow_from(own_mac(n), n, None));
         let extra = MAX_ENDPOINTS..MAX_ENDPOINTS + MAC_ONLY_CAP + 10;
         let ai = extra.end;
         let mut folded = Aggregates::default();

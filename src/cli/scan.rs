@@ -231,12 +231,8 @@ fn check_writable(path: &Path, identity: &Identity) -> anyhow::Result<()> {
             )
         });
     }
-    let file = replaced.as_deref().unwrap_or(path);
-    let dir: PathBuf = match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let probe = std::fs::create_dir_all(&dir).and_then(|()| tempfile::tempfile_in(&dir).map(drop));
+    let dir = report::folder_of(replaced.as_deref().unwrap_or(path));
+    let probe = std::fs::create_dir_all(dir).and_then(|()| tempfile::tempfile_in(dir).map(drop));
     probe.map_err(|e| {
         anyhow!(
             "cannot write reports into {} as {who} ({e}); give that user the folder \

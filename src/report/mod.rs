@@ -389,10 +389,7 @@ pub fn write_atomically(
         fill(&mut out)?;
         return out.flush();
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(&path);
     // A report is for people, not a secret: like any file the admin creates it follows the
     // umask (usually 0644), not tempfile's 0600, so a report written after the capture dropped
     // to `nobody` is still readable by the admin who reads it.
@@ -412,6 +409,14 @@ pub fn write_atomically(
     tmp.as_file().sync_all()?;
     tmp.persist(&path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The folder `path` is in (`.` for a bare name), where its temporary file is made.
+pub(crate) fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 /// The file a report at `path` replaces by a rename, or `None` when it must be written
