@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 mod common;
 
@@ -87,9 +87,18 @@ fn truth(corpus: &Path, file: &str) -> BTreeSet<Triple> {
 }
 
 /// (file, kind, value) → (missing|extra, reason)
+/// The list is `tests/conformance/exceptions.tsv`, or the file `SHADOWAI_EXCEPTIONS` names (for
+/// the corpus `SHADOWAI_CORPUS` names).
+fn exceptions_file() -> PathBuf {
+    std::env::var_os("SHADOWAI_EXCEPTIONS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/exceptions.tsv"),
+        PathBuf::from,
+    )
+}
+
 fn exceptions() -> BTreeMap<(String, Triple), String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/exceptions.tsv");
-    let text = fs::read_to_string(&path).expect("tests/conformance/exceptions.tsv");
+    let path = exceptions_file();
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
@@ -98,12 +107,14 @@ fn exceptions() -> BTreeMap<(String, Triple), String> {
         let cols: Vec<&str> = line.split('\t').collect();
         assert!(
             cols.len() == 5 && !cols[4].trim().is_empty(),
-            "exceptions.tsv line {}: want 5 tab-separated columns (direction, file, kind, value, reason)",
+            "{} line {}: want 5 tab-separated columns (direction, file, kind, value, reason)",
+            path.display(),
             n + 1
         );
         assert!(
             cols[0] == "missing" || cols[0] == "extra",
-            "exceptions.tsv line {}: direction must be missing or extra",
+            "{} line {}: direction must be missing or extra",
+            path.display(),
             n + 1
         );
         out.insert(
@@ -200,8 +211,9 @@ fn names_match_tshark_ground_truth() {
         .collect();
     assert!(
         unexplained.is_empty(),
-        "{} difference(s) not in tests/conformance/exceptions.tsv:\n{}",
+        "{} difference(s) not in {}:\n{}",
         unexplained.len(),
+        exceptions_file().display(),
         unexplained.join("\n")
     );
     assert!(
@@ -209,7 +221,13 @@ fn names_match_tshark_ground_truth() {
         "exceptions that no longer happen (remove them):\n{}",
         stale.join("\n")
     );
-    assert!(recall >= 0.99, "recall {recall:.4} < 0.99");
+    // Every difference is listed; the floor says how much of the truth the listed ones may
+    // leave out. 99% on ../shared/corpus; another corpus sets its own (`SHADOWAI_MIN_RECALL`).
+    let floor = std::env::var("SHADOWAI_MIN_RECALL")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.99);
+    assert!(recall >= floor, "recall {recall:.4} < {floor}");
     assert!(precision >= 0.99, "precision {precision:.4} < 0.99");
 }
 

@@ -4,9 +4,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// `../shared/corpus`, when it is there with its ground truth (it is in CI).
+/// `../shared/corpus`, when it is there with its ground truth (it is in CI); or the directory
+/// `SHADOWAI_CORPUS` names, laid out the same way (`tests/other-suites.sh` checks other
+/// projects' test captures so).
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let dir = std::env::var_os("SHADOWAI_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
     dir.join("truth").is_dir().then_some(dir)
 }
 
