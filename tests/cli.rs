@@ -1327,6 +1327,58 @@ fn devices_command_lists_names_vendors_and_randomised_macs() {
     assert_eq!(text.lines().count(), 1 + 6);
 }
 
+/// Three devices ask for an address at once, each from 0.0.0.0:68 to 255.255.255.255:67 (the
+/// same addresses and ports): each is a device of its own, with its own name and its own
+/// request's bytes, not the first one's.
+#[test]
+fn devices_asking_for_an_address_at_once_are_told_apart() {
+    use shadowai::synth::dhcp::{DhcpKind, DhcpMessage};
+    use shadowai::synth::frame::udp_frame;
+    let dir = tempfile::tempdir().unwrap();
+    let broadcast = Endpoint::new([0xff; 6], Ipv4Addr::BROADCAST, 67);
+    let mut packets = Vec::new();
+    for (i, host) in [21u8, 22, 23].into_iter().enumerate() {
+        let request = DhcpMessage::client(DhcpKind::Request, u32::from(host), lan_mac(host))
+            .hostname(&format!("desk-{host}"))
+            .to_bytes()
+            .unwrap();
+        let from = Endpoint::new(lan_mac(host), Ipv4Addr::UNSPECIFIED, 68);
+        let data = udp_frame(
+            &from,
+            &broadcast,
+            L2Options::default(),
+            IpIdent::default(),
+            &request,
+        )
+        .unwrap();
+        packets.push(Packet {
+            ts_nanos: T0 + i as u64 * SECOND,
+            interface: 0,
+            data,
+        });
+    }
+    // Bytes are counted at the IP layer: the frame less its Ethernet header.
+    let bytes: Vec<u64> = packets.iter().map(|p| p.data.len() as u64 - 14).collect();
+    let path = write_pcap(dir.path(), "dhcp-at-once.pcap", packets);
+    let output = shadowai()
+        .args(["devices", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let devices = json["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 3, "{devices:?}");
+    for ((device, host), sent) in devices.iter().zip([21u8, 22, 23]).zip(bytes) {
+        assert_eq!(device["mac"], mac_text(host));
+        assert_eq!(device["hostname"], format!("desk-{host}"));
+        assert_eq!(device["bytes_up"], sent);
+        assert_eq!(device["packets_up"], 1);
+        assert_eq!(device["flows"], 1);
+        assert_eq!(device["ips"], serde_json::json!([]));
+    }
+}
+
 /// TCP Fast Open: the ClientHello rides in the SYN, whose data starts at ISN + 1.
 #[test]
 fn client_hello_in_the_syn_itself() {

@@ -312,6 +312,22 @@ pub fn addr_bits(ip: IpAddr) -> u128 {
     }
 }
 
+/// An end's address as its flow key holds it: `addr_bits`, except that an IPv4 0.0.0.0 ("this
+/// host": a DHCP client that has no address yet) takes the end's MAC in bits 64–111, which an
+/// IPv4-mapped address never uses. Every client asking at once shares 0.0.0.0:68, so without
+/// the MAC their DISCOVERs and REQUESTs were one flow, counted to whichever MAC came first,
+/// and the others' devices lost them. `addr_from_bits` still gives 0.0.0.0.
+#[inline(always)]
+pub fn key_bits(bits: u128, v6: bool, mac: Option<[u8; 6]>) -> u128 {
+    const UNSPECIFIED_V4: u128 = 0xffff_0000_0000;
+    match mac {
+        Some([a, b, c, d, e, f]) if bits == UNSPECIFIED_V4 && !v6 => {
+            bits | u128::from(u64::from_be_bytes([0, 0, a, b, c, d, e, f])) << 64
+        }
+        _ => bits,
+    }
+}
+
 /// The address `addr_bits` gave `bits`, an IPv6 one or not (`v6`).
 #[inline]
 pub fn addr_from_bits(bits: u128, v6: bool) -> IpAddr {
@@ -361,6 +377,30 @@ impl FlowKey {
             protocol,
             (meta.src_ip, meta.src_port),
             (meta.dst_ip, meta.dst_port),
+        )
+    }
+
+    /// The key with an IPv4 0.0.0.0 end made that end's MAC's own (`key_bits`: `src_mac` is
+    /// the sender's, `dst_mac` the receiver's); any other key as it is. Only DHCP packets are
+    /// asked (`route::Route::unaddressed`): no other traffic comes from 0.0.0.0.
+    #[cold]
+    #[inline(never)]
+    pub fn with_macs(self, src_mac: Option<[u8; 6]>, dst_mac: Option<[u8; 6]>) -> Self {
+        let v6 = self.rest >> 40 & 1 == 1;
+        let (low_port, high_port) = (self.rest as u16, (self.rest >> 16) as u16);
+        let ((src, src_port), (dst, dst_port)) = match self.sender {
+            End::High => ((self.high, high_port), (self.low, low_port)),
+            End::Low | End::Both => ((self.low, low_port), (self.high, high_port)),
+        };
+        let keyed = (key_bits(src, v6, src_mac), key_bits(dst, v6, dst_mac));
+        if keyed == (src, dst) {
+            return self;
+        }
+        Self::from_bits(
+            self.protocol(),
+            v6,
+            (keyed.0, src_port),
+            (keyed.1, dst_port),
         )
     }
 
@@ -749,6 +789,70 @@ mod tests {
             (ip("::ffff:104.18.32.47"), 443),
         );
         assert_ne!(up, mapped);
+    }
+
+    /// DHCP clients without an address all send from 0.0.0.0:68 to 255.255.255.255:67: each
+    /// MAC makes a flow of its own, both ways round, and only an IPv4 0.0.0.0 takes its MAC.
+    #[test]
+    fn unaddressed_clients_are_told_apart_by_mac() {
+        let meta = |src: &str, dst: &str, macs: (Option<[u8; 6]>, Option<[u8; 6]>)| PacketMeta {
+            ts_nanos: 1,
+            src_mac: macs.0,
+            dst_mac: macs.1,
+            vlan: None,
+            src_ip: ip(src),
+            dst_ip: ip(dst),
+            transport: Transport::Udp,
+            src_port: 68,
+            dst_port: 67,
+            payload: &[],
+            payload_truncated: false,
+            ip_len: 328,
+            wire_len: 342,
+        };
+        let (one, two, all) = (
+            Some([2, 0, 0, 0, 0, 1]),
+            Some([2, 0, 0, 0, 0, 2]),
+            Some([0xff; 6]),
+        );
+        let keyed = |m: &PacketMeta<'_>| FlowKey::of(UDP, m).with_macs(m.src_mac, m.dst_mac);
+        let key = |src, dst, macs| keyed(&meta(src, dst, macs));
+        let ask = |mac| key("0.0.0.0", "255.255.255.255", (mac, all));
+        assert_ne!(ask(one), ask(two));
+        assert_eq!(ask(one), ask(one));
+        // Without a MAC (raw IP, a cooked capture's receiving end) 0.0.0.0 stays one end.
+        assert_eq!(
+            ask(None),
+            FlowKey::new(UDP, (ip("0.0.0.0"), 68), (ip("255.255.255.255"), 67))
+        );
+        // A packet to 0.0.0.0 takes the receiving end's MAC: the same flow both ways.
+        let there = key(
+            "0.0.0.0",
+            "192.168.1.1",
+            (one, Some([0, 0x11, 0x32, 0, 0, 1])),
+        );
+        let back = keyed(&PacketMeta {
+            src_port: 67,
+            dst_port: 68,
+            ..meta(
+                "192.168.1.1",
+                "0.0.0.0",
+                (Some([0, 0x11, 0x32, 0, 0, 1]), one),
+            )
+        });
+        assert_eq!(there, back);
+        // Any other address, and IPv6's ::ffff:0.0.0.0 and ::, keep their MAC out of the key.
+        for (src, v6) in [
+            ("192.168.1.20", false),
+            ("::ffff:0.0.0.0", true),
+            ("::", true),
+        ] {
+            let bits = addr_bits(ip(src));
+            assert_eq!(key_bits(bits, v6, one), bits);
+        }
+        let bits = key_bits(addr_bits(ip("0.0.0.0")), false, one);
+        assert_ne!(bits, addr_bits(ip("0.0.0.0")));
+        assert_eq!(addr_from_bits(bits, false), ip("0.0.0.0"));
     }
 
     /// A packet's direction comes from its key's sending end and the flow's client end: the

@@ -328,8 +328,9 @@ fn routes_and_shards(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut
     // for every packet).
     let mut shards: Vec<&mut Shard> = guards.iter_mut().flat_map(|g| g.iter_mut()).collect();
     for (index, record) in work.records.iter().enumerate() {
-        let route = record.route();
+        let mut route = record.route();
         if let Some(name_work) = record.named(&route) {
+            record.unaddressed(&mut route, work.colds.get(index));
             named.push((index as u32, name_work));
         }
         let Some(key) = &route.flow else {
@@ -358,8 +359,9 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
     shard_lists.resize_with(SHARDS, Vec::new);
     shard_lists.iter_mut().for_each(Vec::clear);
     for record in &work.records {
-        let route = record.route();
+        let mut route = record.route();
         if let Some(name_work) = record.named(&route) {
+            record.unaddressed(&mut route, work.colds.get(routes.len()));
             work.named.push((routes.len() as u32, name_work));
         }
         if let Some(key) = &route.flow {

@@ -66,6 +66,21 @@ pub(super) struct Route {
 }
 
 impl Route {
+    /// A DHCP packet's flow told apart by its ends' MACs where an address is 0.0.0.0
+    /// (`FlowKey::with_macs`): every client asking for an address at once sends from
+    /// 0.0.0.0:68 to 255.255.255.255:67, and without its MAC each was counted in the first
+    /// one's flow. Any other route stays as it is.
+    #[inline]
+    pub(super) fn unaddressed(
+        &mut self,
+        macs: impl FnOnce() -> (Option<[u8; 6]>, Option<[u8; 6]>),
+    ) {
+        if let (NameWork::Service(NameService::Dhcp), Some(key)) = (self.names, self.flow) {
+            let (src_mac, dst_mac) = macs();
+            self.flow = Some(key.with_macs(src_mac, dst_mac));
+        }
+    }
+
     /// Nowhere (a frame without IP).
     pub(super) const NONE: Route = Route {
         names: NameWork::Nothing,
@@ -76,9 +91,11 @@ impl Route {
 
 /// Decides where an IP packet goes.
 pub(super) fn route(meta: &PacketMeta<'_>) -> Route {
-    route_of(meta.transport, meta.src_port, meta.dst_port, |protocol| {
+    let mut route = route_of(meta.transport, meta.src_port, meta.dst_port, |protocol| {
         FlowKey::of(protocol, meta)
-    })
+    });
+    route.unaddressed(|| (meta.src_mac, meta.dst_mac));
+    route
 }
 
 /// `route` from the parts it looks at: the transport (its kind only), the ports, and the

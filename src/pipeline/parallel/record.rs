@@ -286,6 +286,18 @@ impl Record {
         })
     }
 
+    /// `route` (this record's `route()`) as `route::route` makes it of the packet's meta: a
+    /// DHCP packet's flow told apart by its MACs (`Route::unaddressed`). The stages ask for
+    /// the packets the name stage reads only; no other route changes.
+    pub(super) fn unaddressed(&self, route: &mut Route, cold: Option<&Cold>) {
+        route.unaddressed(|| {
+            let mac = |mac: [u8; 6], bit: u8| (self.bits & bit != 0).then_some(mac);
+            cold.map_or((None, None), |cold| {
+                (mac(cold.src_mac, SRC_MAC), mac(cold.dst_mac, DST_MAC))
+            })
+        });
+    }
+
     /// The record with its cold part, as the flow table reads a packet.
     pub(super) fn with<'r>(&'r self, cold: &'r Cold) -> Packet<'r> {
         Packet { hot: self, cold }
@@ -407,21 +419,36 @@ mod tests {
             transport: Transport::Other(50),
             ..v6
         };
+        // A DHCP client without an address: its flow takes its MAC.
+        let dhcp = PacketMeta {
+            src_ip: "0.0.0.0".parse().unwrap(),
+            dst_ip: "255.255.255.255".parse().unwrap(),
+            transport: Transport::Udp,
+            src_port: 68,
+            dst_port: 67,
+            dst_mac: Some([0xff; 6]),
+            ..base
+        };
         let span = Span {
             start: 9,
             len: 3,
             side: true,
         };
-        for meta in [base, v6, icmp, other] {
+        for meta in [base, v6, icmp, other, dhcp] {
             let (record, cold) = Record::ip(&meta, span);
             let packet = record.with(&cold);
             assert!(record.is_ip() && !record.is_arp());
             assert_eq!(record.payload(), span);
             assert_eq!(packet.meta_with(&payload), meta);
-            let (want, got) = (route(&meta), record.route());
+            let mut got = record.route();
+            record.unaddressed(&mut got, Some(&cold));
+            let want = route(&meta);
             assert_eq!(got.names, want.names);
             assert_eq!(got.name_flow, want.name_flow);
             assert_eq!(got.flow, want.flow);
+            if meta.src_port == 68 {
+                assert_ne!(got.flow, record.route().flow, "the MAC is in the key");
+            }
             assert_eq!(
                 got.flow.map(|k| k.shard(16)),
                 want.flow.map(|k| k.shard(16))
