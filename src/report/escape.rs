@@ -25,8 +25,18 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// One CSV cell (RFC 4180 quoting) that a spreadsheet will not run as a formula.
+/// One CSV cell (RFC 4180 quoting) that a spreadsheet will not run as a formula, its control
+/// characters escaped as `terminal` escapes them: a name from the wire (a DHCP vendor class
+/// ending in NUL, a host name holding an escape sequence) would otherwise reach the file raw,
+/// where a spreadsheet cannot show it and `cat` of the file would run it.
 pub fn csv_cell(s: &str) -> Cow<'_, str> {
+    match terminal(s) {
+        Cow::Borrowed(s) => quoted(s),
+        Cow::Owned(s) => Cow::Owned(quoted(&s).into_owned()),
+    }
+}
+
+fn quoted(s: &str) -> Cow<'_, str> {
     let formula = matches!(
         s.as_bytes().first(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
@@ -68,5 +78,12 @@ mod tests {
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_cell("-1"), "\"'-1\"");
+        // Control characters are escaped; what that leaves is quoted as any other text.
+        assert_eq!(
+            csv_cell("Microsoft Windows CE\0"),
+            "Microsoft Windows CE\\x00"
+        );
+        assert_eq!(csv_cell("pc\x1b]0;x\x07,y"), "\"pc\\x1b]0;x\\x07,y\"");
+        assert_eq!(csv_cell("\tname\r\n"), "\\x09name\\x0d\\x0a");
     }
 }
