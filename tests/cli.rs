@@ -1327,6 +1327,106 @@ fn devices_command_lists_names_vendors_and_randomised_macs() {
     assert_eq!(text.lines().count(), 1 + 6);
 }
 
+/// `--format html`: one page that loads nothing, holds every finding and device of the JSON
+/// report, and is the same for any number of threads.
+#[test]
+fn html_report_is_self_contained_and_holds_every_finding() {
+    let run = |command: &str, format: &str, threads: &str| {
+        let output = shadowai()
+            .arg(command)
+            .arg(sample_path())
+            .args(["--format", format, "--threads", threads])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+        stdout_text(&output)
+    };
+    let page = run("audit", "html", "1");
+    assert!(page.starts_with("<!DOCTYPE html>\n"), "{page}");
+    assert!(page.trim_end().ends_with("</html>"));
+    assert_eq!(run("audit", "html", "2"), page);
+    // Nothing that would load or run anything.
+    for needle in [
+        "<script", "src=", "href=", "url(", "@import", "http:", "https:", "<link",
+    ] {
+        assert!(!page.contains(needle), "{needle}");
+    }
+    let report: Value = serde_json::from_str(&run("audit", "json", "1")).unwrap();
+    let found = findings(&report);
+    assert_eq!(found.len(), 7);
+    for finding in found {
+        let who = finding["device_hostname"].as_str().unwrap();
+        let service = finding["service"].as_str().unwrap();
+        let row = format!("<tr><td><b>{who}</b>");
+        let line = page
+            .lines()
+            .find(|l| l.starts_with(&row) && l.contains(&format!("<td>{service}</td>")))
+            .unwrap_or_else(|| panic!("no row for {who} and {service}"));
+        assert!(line.contains("class=\"unapproved\""), "{line}");
+    }
+    for device in report["devices"].as_array().unwrap() {
+        let id = device["id"].as_str().unwrap();
+        assert!(page.contains(&format!("<tr><td>{id}</td>")), "{id}");
+    }
+    assert!(page.contains("<b>5 of 6</b>devices used AI services"));
+    // `devices --format html`: the devices, without the findings.
+    let devices = run("devices", "html", "1");
+    assert!(devices.contains("<h2>Devices (6)</h2>"));
+    assert!(!devices.contains("Who used what"));
+}
+
+/// A name a device announces is text on the page, never markup.
+#[test]
+fn html_report_shows_announced_names_as_text() {
+    use shadowai::synth::dhcp::{DhcpKind, DhcpMessage};
+    use shadowai::synth::frame::udp_frame;
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "<img src=x onerror=alert(1)>&\u{1b}[2J";
+    let request = DhcpMessage::client(DhcpKind::Request, 7, lan_mac(30))
+        .hostname(hostile)
+        .to_bytes()
+        .unwrap();
+    let from = Endpoint::new(lan_mac(30), Ipv4Addr::UNSPECIFIED, 68);
+    let broadcast = Endpoint::new([0xff; 6], Ipv4Addr::BROADCAST, 67);
+    let dhcp = udp_frame(
+        &from,
+        &broadcast,
+        L2Options::default(),
+        IpIdent::default(),
+        &request,
+    )
+    .unwrap();
+    let mut packets = vec![Packet {
+        ts_nanos: T0,
+        interface: 0,
+        data: dhcp,
+    }];
+    packets.extend(
+        tls_session(
+            "chatgpt.com",
+            client(30, 50_000),
+            server(PLAIN_SERVER, 443),
+            T0 + SECOND,
+        )
+        .build()
+        .unwrap()
+        .packets,
+    );
+    let path = write_pcap(dir.path(), "hostile-name.pcap", packets);
+    let output = shadowai()
+        .args(["audit", "--format", "html"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+    let page = stdout_text(&output);
+    assert!(!page.contains("<img"), "{page}");
+    assert!(!page.contains('\u{1b}'));
+    let shown = "&lt;img src=x onerror=alert(1)&gt;&amp;\\x1b[2J";
+    assert!(page.contains(&format!("<b>{shown}</b>")), "{page}");
+    assert!(page.contains("<td>ChatGPT</td>"));
+}
+
 /// Three devices ask for an address at once, each from 0.0.0.0:68 to 255.255.255.255:67 (the
 /// same addresses and ports): each is a device of its own, with its own name and its own
 /// request's bytes, not the first one's.

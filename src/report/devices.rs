@@ -32,6 +32,7 @@ pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Resul
             writeln!(out)
         }
         Format::Csv => csv(report, out),
+        Format::Html => super::html::write_devices(report, out),
     }
 }
 

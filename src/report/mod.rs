@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod csv;
 pub mod devices;
 pub mod escape;
+pub mod html;
 pub mod inspect;
 pub mod interfaces;
 pub mod pseudonym;
@@ -357,6 +358,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// One self-contained page for the business owner (`html.rs`).
+    Html,
 }
 
 pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
@@ -367,6 +370,7 @@ pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Resul
             writeln!(out)
         }
         Format::Csv => csv::write(report, out),
+        Format::Html => html::write(report, out),
     }
 }
 
