@@ -44,7 +44,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:2em;border-b
 .card b{display:block;font-size:1.5em}
 table{border-collapse:collapse;width:100%;font-size:.9em}
 th,td{border-bottom:1px solid #e3e6eb;padding:.35em .5em;text-align:left;vertical-align:top}
-th{background:#f3f5f8}td.n{text-align:right;white-space:nowrap}
+th{background:#f3f5f8}td.n,td.t{text-align:right;white-space:nowrap}td.t{text-align:left}
 .small{color:#5a6270;font-size:.85em}
 .unapproved{color:#a4161a;font-weight:600}.tolerated{color:#8a5a00;font-weight:600}.approved{color:#1b6e20;font-weight:600}
 ul.warnings li{margin-bottom:.4em}
@@ -215,12 +215,23 @@ fn services(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             row.devices,
             human_bytes(row.up),
             human_bytes(row.down),
-            text(&f.trains_on_consumer_input),
+            training(&f.trains_on_consumer_input),
             text(&f.business_tier_without_training),
             status = f.status,
         )?;
     }
     writeln!(out, "</table>")
+}
+
+/// The catalogue's `trains_on_consumer_input` in words an owner reads without the README.
+fn training(fact: &str) -> String {
+    match fact {
+        "yes" => "yes".to_string(),
+        "no" => "no".to_string(),
+        "opt-out" => "yes, unless turned off in settings".to_string(),
+        "unknown" => "not known".to_string(),
+        other => text(other),
+    }
 }
 
 /// Who a finding's device is: the inventory's words, else its announced name; then its MAC
@@ -264,7 +275,7 @@ fn findings(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let evidence: Vec<String> = f.evidence.iter().map(|e| text(e)).collect();
         writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td class=\"{status}\">{status}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class=\"{status}\">{status}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
             who(f),
             text(&f.service),
             human_bytes(t.bytes_up),
@@ -314,7 +325,7 @@ fn devices(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let t = &d.traffic;
         writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{vendor}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{vendor}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td></tr>",
             text(&d.id),
             device_name(d),
             ips.join("<br>"),
