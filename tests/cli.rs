@@ -1375,6 +1375,122 @@ fn html_report_is_self_contained_and_holds_every_finding() {
     assert!(!devices.contains("Who used what"));
 }
 
+/// `diff` of two nights' reports: the new device and its new finding, the finding gone, and
+/// `--fail-on unapproved` exits 1 only when something unapproved came; two reports
+/// pseudonymised with one key compare as the plain ones do.
+#[test]
+fn diff_tells_what_came_and_went_between_two_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = |host: u8, sni: &str, at: u64| {
+        tls_session(sni, client(host, 50_000), server(PLAIN_SERVER, 443), at)
+            .build()
+            .unwrap()
+            .packets
+    };
+    let monday: Vec<Packet> = [
+        flow(10, "chatgpt.com", T0),
+        flow(12, "gemini.google.com", T0),
+    ]
+    .concat();
+    let tuesday: Vec<Packet> = [flow(10, "chatgpt.com", T0), flow(11, "claude.ai", T0)].concat();
+    let monday = write_pcap(dir.path(), "monday.pcap", monday);
+    let tuesday = write_pcap(dir.path(), "tuesday.pcap", tuesday);
+    let key = dir.path().join("key");
+    let report = |capture: &Path, name: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        let output = shadowai()
+            .arg("audit")
+            .arg(capture)
+            .args(["--format", "json", "-o"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+        path
+    };
+    let diff = |old: &Path, new: &Path, extra: &[&str]| {
+        shadowai()
+            .arg("diff")
+            .arg(old)
+            .arg(new)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let (mon, tue) = (
+        report(&monday, "mon.json", &[]),
+        report(&tuesday, "tue.json", &[]),
+    );
+    let output = diff(&mon, &tue, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let keys = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let id = f.get("service_id").or_else(|| f.get("id")).unwrap();
+                (
+                    f["device"].as_str().unwrap_or("").to_string(),
+                    id.as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(&json["new_findings"]),
+        [(mac_text(11), "anthropic-claude".to_string())]
+    );
+    assert_eq!(
+        keys(&json["gone_findings"]),
+        [(mac_text(12), "google-gemini".to_string())]
+    );
+    assert_eq!(json["status_changes"], serde_json::json!([]));
+    assert_eq!(keys(&json["new_devices"]), [(String::new(), mac_text(11))]);
+    let table = diff(&mon, &tue, &[]);
+    let text = stdout_text(&table);
+    assert!(
+        text.contains("1 new finding(s), 0 status change(s), 1 gone; 1 new device(s)."),
+        "{text}"
+    );
+    // Something unapproved came: exit 1 for the cron job; nothing came: 0.
+    assert_eq!(
+        diff(&mon, &tue, &["--fail-on", "unapproved"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        diff(&tue, &tue, &["--fail-on", "any"]).status.code(),
+        Some(0)
+    );
+    // Pseudonymised with one key: the same changes, in tokens.
+    let pseudo = ["--pseudonymize", key.to_str().unwrap()];
+    let (pmon, ptue) = (
+        report(&monday, "pmon.json", &pseudo),
+        report(&tuesday, "ptue.json", &pseudo),
+    );
+    let output = diff(&pmon, &ptue, &["--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for list in ["new_findings", "gone_findings", "new_devices"] {
+        assert_eq!(json[list].as_array().unwrap().len(), 1, "{list}");
+    }
+    // A devices report is not what diff reads: said, exit 2.
+    let devices = dir.path().join("devices.json");
+    shadowai()
+        .args(["devices", "--format", "json", "-o"])
+        .arg(&devices)
+        .arg(&monday)
+        .assert()
+        .success();
+    let refused = diff(&devices, &tue, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr_text(&refused).contains("no \"findings\" list"),
+        "{}",
+        stderr_text(&refused)
+    );
+}
+
 /// A name a device announces is text on the page, never markup.
 #[test]
 fn html_report_shows_announced_names_as_text() {

@@ -50,6 +50,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// What changed between two JSON reports (`audit --format json`): new and gone findings,
+    /// status changes, new devices.
+    Diff(DiffArgs),
     /// Map tokens of a pseudonymised report back to MACs, addresses and names.
     Reveal(RevealArgs),
     /// The signature catalogue: list it, check rule files, test a name or address against it.
@@ -138,6 +141,23 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (`audit --format json`).
+    pub old: PathBuf,
+    /// The later report.
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Exit with code 1 when a finding is new or changed its status and is now unapproved
+    /// (`unapproved`), or is new or changed at all (`any`).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct RevealArgs {
     /// The key file the report was pseudonymised with.
     pub keyfile: PathBuf,
@@ -206,6 +226,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Devices(args) => devices_cmd(args),
         Command::Scan(args) => scan::scan_cmd(args),
         Command::Interfaces { format } => scan::interfaces_cmd(format),
+        Command::Diff(args) => diff_cmd(args),
         Command::Reveal(args) => reveal_cmd(args),
         Command::Rules(command) => rules_cmd(command),
     }
@@ -389,6 +410,21 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     })?;
     let fail = args.fail_on.is_some_and(|what| what.matches(&report));
     Ok(exit_code(failed, fail))
+}
+
+fn diff_cmd(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let load = |path: &Path| report::diff::load(path).map_err(|e| anyhow::anyhow!(e));
+    let (old, new) = (load(&args.old)?, load(&args.new)?);
+    let diff = report::diff::diff(&old, &new);
+    emit(args.output.as_deref(), |out| match args.format {
+        ListFormat::Table => report::diff::write_table(&diff, out),
+        ListFormat::Json => report::diff::write_json(&diff, out),
+    })?;
+    let fail = args.fail_on.is_some_and(|what| match what {
+        FailOn::Unapproved => diff.brings(Some(Status::Unapproved.as_str())),
+        FailOn::Any => diff.brings(None),
+    });
+    Ok(exit_code(false, fail))
 }
 
 fn devices_cmd(args: DevicesArgs) -> anyhow::Result<ExitCode> {

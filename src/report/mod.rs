@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod csv;
 pub mod devices;
+pub mod diff;
 pub mod escape;
 pub mod html;
 pub mod inspect;
