@@ -381,8 +381,9 @@ impl FlowKey {
     }
 
     /// The key with an IPv4 0.0.0.0 end made that end's MAC's own (`key_bits`: `src_mac` is
-    /// the sender's, `dst_mac` the receiver's); any other key as it is. Only DHCP packets are
-    /// asked (`route::Route::unaddressed`): no other traffic comes from 0.0.0.0.
+    /// the sender's, `dst_mac` the receiver's); any other key as it is. Only DHCP routes (UDP
+    /// 67/68) are asked (`route::Route::unaddressed`): a host sends nothing else from 0.0.0.0,
+    /// and what a damaged or crafted capture holds of it stays one flow per 5-tuple.
     #[cold]
     #[inline(never)]
     pub fn with_macs(self, src_mac: Option<[u8; 6]>, dst_mac: Option<[u8; 6]>) -> Self {
@@ -481,6 +482,14 @@ fn sender_is_client(meta: &PacketMeta<'_>) -> bool {
             return flags & ACK == 0;
         }
     }
+    // A broadcast or multicast address names no one device: the end that has one is never
+    // the client (a DHCP server's OFFER to 255.255.255.255:68 or a DHCPv6 SOLICIT to
+    // ff02::1:2 would otherwise make the group the client, and a device of its own).
+    match (is_group(meta.src_ip), is_group(meta.dst_ip)) {
+        (false, true) => return true,
+        (true, false) => return false,
+        _ => {}
+    }
     // First sender is the client, unless it speaks from a service port to an ephemeral one;
     // between two different service ports (DHCP 67/68) the lower one is the server.
     match (
@@ -490,6 +499,15 @@ fn sender_is_client(meta: &PacketMeta<'_>) -> bool {
         (true, false) => false,
         (true, true) if meta.src_port != meta.dst_port => meta.src_port > meta.dst_port,
         _ => true,
+    }
+}
+
+/// IPv4's limited broadcast and multicast, IPv6 multicast: addresses of no one host. (A
+/// subnet's broadcast address cannot be told without its mask.)
+fn is_group(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast(),
+        IpAddr::V6(v6) => v6.is_multicast(),
     }
 }
 
@@ -789,6 +807,50 @@ mod tests {
             (ip("::ffff:104.18.32.47"), 443),
         );
         assert_ne!(up, mapped);
+    }
+
+    /// A broadcast or multicast end is never the client, whatever the ports say.
+    #[test]
+    fn a_group_address_is_never_the_client() {
+        let meta = |src: (&str, u16), dst: (&str, u16)| PacketMeta {
+            ts_nanos: 1,
+            src_mac: None,
+            dst_mac: None,
+            vlan: None,
+            src_ip: ip(src.0),
+            dst_ip: ip(dst.0),
+            transport: Transport::Udp,
+            src_port: src.1,
+            dst_port: dst.1,
+            payload: &[],
+            payload_truncated: false,
+            ip_len: 300,
+            wire_len: 314,
+        };
+        // A DHCP server's OFFER to the broadcast address: by the ports alone (67 to 68) the
+        // 68 end would be the client.
+        assert!(sender_is_client(&meta(
+            ("192.168.1.1", 67),
+            ("255.255.255.255", 68)
+        )));
+        // A DHCPv6 SOLICIT (546 to 547): by the ports alone the group would be the client.
+        assert!(sender_is_client(&meta(
+            ("fe80::1", 546),
+            ("ff02::1:2", 547)
+        )));
+        assert!(sender_is_client(&meta(
+            ("192.168.1.20", 5353),
+            ("224.0.0.251", 5353)
+        )));
+        assert!(!sender_is_client(&meta(
+            ("239.255.255.250", 1900),
+            ("192.168.1.20", 50_000)
+        )));
+        // Between two hosts the ports decide, as before.
+        assert!(!sender_is_client(&meta(
+            ("192.168.1.1", 67),
+            ("192.168.1.20", 68)
+        )));
     }
 
     /// DHCP clients without an address all send from 0.0.0.0:68 to 255.255.255.255:67: each

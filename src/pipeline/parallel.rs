@@ -329,6 +329,8 @@ fn routes_and_shards(stage: &mut Stages<'_, '_>, groups: &Groups<'_>, work: &mut
     let mut shards: Vec<&mut Shard> = guards.iter_mut().flat_map(|g| g.iter_mut()).collect();
     for (index, record) in work.records.iter().enumerate() {
         let mut route = record.route();
+        // Every DHCP route is one the name stage reads, so only those are asked to tell a
+        // client without an address by its MAC (`Record::unaddressed`).
         if let Some(name_work) = record.named(&route) {
             record.unaddressed(&mut route, work.colds.get(index));
             named.push((index as u32, name_work));
@@ -360,6 +362,7 @@ fn begin_stages(stage: &mut Stages<'_, '_>, work: &mut Work) {
     shard_lists.iter_mut().for_each(Vec::clear);
     for record in &work.records {
         let mut route = record.route();
+        // As in `routes_and_shards`: every DHCP route is named.
         if let Some(name_work) = record.named(&route) {
             record.unaddressed(&mut route, work.colds.get(routes.len()));
             work.named.push((routes.len() as u32, name_work));
