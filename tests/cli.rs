@@ -1474,6 +1474,47 @@ fn diff_tells_what_came_and_went_between_two_reports() {
     for list in ["new_findings", "gone_findings", "new_devices"] {
         assert_eq!(json[list].as_array().unwrap().len(), 1, "{list}");
     }
+    // The sample without and with the example site policy: two status changes; that only
+    // becomes less strict (unapproved to tolerated and approved), so --fail-on unapproved
+    // stays 0 that way round and is 1 the other way.
+    let plain = report(&sample_path(), "plain.json", &[]);
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shadowai.yaml");
+    let policed = report(
+        &sample_path(),
+        "policed.json",
+        &["--config", config.to_str().unwrap()],
+    );
+    let output = diff(
+        &plain,
+        &policed,
+        &["--format", "json", "--fail-on", "unapproved"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let changes: Vec<(String, String)> = json["status_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["service_id"].as_str().unwrap().to_string(),
+                c["new_status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("perplexity".to_string(), "tolerated".to_string()),
+            ("openai-api".to_string(), "approved".to_string())
+        ]
+    );
+    assert_eq!(
+        diff(&policed, &plain, &["--fail-on", "unapproved"])
+            .status
+            .code(),
+        Some(1)
+    );
     // A devices report is not what diff reads: said, exit 2.
     let devices = dir.path().join("devices.json");
     shadowai()

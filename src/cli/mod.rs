@@ -50,7 +50,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
-    /// What changed between two JSON reports (`audit --format json`): new and gone findings,
+    /// What changed between two JSON reports (`audit` or `scan` `--format json`): new and gone findings,
     /// status changes, new devices.
     Diff(DiffArgs),
     /// Map tokens of a pseudonymised report back to MACs, addresses and names.
@@ -142,7 +142,7 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The earlier report (`audit --format json`).
+    /// The earlier report (`audit` or `scan` `--format json`).
     pub old: PathBuf,
     /// The later report.
     pub new: PathBuf,

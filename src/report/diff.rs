@@ -27,33 +27,64 @@ pub struct Loaded {
 }
 
 /// Reads a report written by `audit --format json` (or `scan`); the error names the file and,
-/// for JSON that does not parse, the line and column.
+/// for JSON that does not parse, the line and column; for a finding or device without the
+/// fields a comparison needs, or a finding listed twice, its place in the list.
 pub fn load(path: &Path) -> Result<Loaded, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    let json: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{name}:{}:{}: not a JSON report: {e}", e.line(), e.column()))?;
-    match json.get("schema_version").and_then(Value::as_u64) {
-        Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-        Some(v) => {
-            return Err(format!(
-                "{name}: report schema version {v}; this shadowai reads version {SCHEMA_VERSION}"
-            ))
-        }
+    let json: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{name}: not a JSON report: {e}"))?;
+    let give = "give reports of audit or scan --format json";
+    match json.get("schema_version") {
         None => {
             return Err(format!(
-            "{name}: not a shadowai report (no schema_version): give audit --format json reports"
-        ))
+                "{name}: not a shadowai report (no schema_version): {give}"
+            ))
         }
+        Some(v) => match v.as_u64() {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(format!(
+                "{name}: report schema version {v}; this shadowai reads version {SCHEMA_VERSION}"
+            ))
+            }
+            None => return Err(format!("{name}: schema_version {v} is not a number")),
+        },
     }
     for list in ["findings", "devices"] {
         if !json.get(list).is_some_and(Value::is_array) {
             return Err(format!(
-                "{name}: no \"{list}\" list: give audit --format json reports (a devices report has no findings)"
+                "{name}: no \"{list}\" list: {give} (a devices report has no findings)"
             ));
         }
     }
+    let mut keys = BTreeSet::new();
+    for (n, f) in list(&json, "findings").iter().enumerate() {
+        for field in ["device", "service_id", "status"] {
+            if !f.get(field).is_some_and(Value::is_string) {
+                return Err(format!("{name}: finding {} has no \"{field}\"", n + 1));
+            }
+        }
+        let (device, service) = finding_key(f);
+        if !keys.insert((device, service)) {
+            return Err(format!(
+                "{name}: finding {} repeats device {device} with service {service}",
+                n + 1
+            ));
+        }
+    }
+    for (n, d) in list(&json, "devices").iter().enumerate() {
+        if !d.get("id").is_some_and(Value::is_string) {
+            return Err(format!("{name}: device {} has no \"id\"", n + 1));
+        }
+    }
     Ok(Loaded { path: name, json })
+}
+
+/// Whether a report's devices are pseudonymised (`mac-…`/`ip-…` tokens), where it has any.
+fn pseudonymised(report: &Value) -> Option<bool> {
+    let id = list(report, "devices").first().map(|d| str_of(d, "id"))?;
+    Some(id.starts_with("mac-") || id.starts_with("ip-"))
 }
 
 /// One report's side of the comparison: where it came from and when its traffic was.
@@ -89,6 +120,8 @@ pub struct Diff<'a> {
     pub status_changes: Vec<StatusChange<'a>>,
     /// Devices of the new report that the old one does not hold.
     pub new_devices: Vec<&'a Value>,
+    /// Why the comparison may mislead (one report pseudonymised and the other not).
+    pub warnings: Vec<String>,
 }
 
 fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
@@ -154,6 +187,16 @@ pub fn diff<'a>(old: &'a Loaded, new: &'a Loaded) -> Diff<'a> {
         .iter()
         .filter(|d| !old_devices.contains(str_of(d, "id")))
         .collect();
+    let mut warnings = Vec::new();
+    if let (Some(a), Some(b)) = (pseudonymised(&old.json), pseudonymised(&new.json)) {
+        if a != b {
+            warnings.push(format!(
+                "{} is pseudonymised and {} is not: no device matches between them, so every finding shows as new and gone",
+                if a { &old.path } else { &new.path },
+                if a { &new.path } else { &old.path },
+            ));
+        }
+    }
     Diff {
         schema_version: SCHEMA_VERSION,
         old: side(old),
@@ -162,6 +205,7 @@ pub fn diff<'a>(old: &'a Loaded, new: &'a Loaded) -> Diff<'a> {
         gone_findings,
         status_changes,
         new_devices,
+        warnings,
     }
 }
 
@@ -192,7 +236,11 @@ fn device_cell(f: &Value) -> String {
 
 fn period(side: &Side<'_>) -> String {
     match (side.first_seen, side.last_seen) {
-        (Some(first), Some(last)) => format!("{} to {}", short_time(first), short_time(last)),
+        (Some(first), Some(last)) => format!(
+            "{} to {} UTC",
+            terminal(&short_time(first)),
+            terminal(&short_time(last))
+        ),
         _ => "no packets".to_string(),
     }
 }
@@ -200,7 +248,7 @@ fn period(side: &Side<'_>) -> String {
 pub fn write_table(d: &Diff<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
-        "From {} ({} UTC) to {} ({} UTC):",
+        "From {} ({}) to {} ({}):",
         terminal(d.old.path),
         period(&d.old),
         terminal(d.new.path),
@@ -270,6 +318,9 @@ pub fn write_table(d: &Diff<'_>, out: &mut dyn Write) -> io::Result<()> {
             })
             .collect();
         writeln!(out, "New device(s): {}.", names.join(", "))?;
+    }
+    for warning in &d.warnings {
+        writeln!(out, "warning: {}", terminal(warning))?;
     }
     if changes == 0 && d.new_devices.is_empty() {
         writeln!(out, "No change in AI use, and no new device.")?;
@@ -366,5 +417,59 @@ mod tests {
         let calm = diff(&empty, &approved);
         assert!(!calm.brings(Some("unapproved")));
         assert!(calm.brings(None));
+    }
+
+    /// What `load` refuses, each time naming the file and what is wrong.
+    #[test]
+    fn load_names_the_file_and_the_fault() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = |text: &str| {
+            let path = dir.path().join("r.json");
+            std::fs::write(&path, text).unwrap();
+            let error = load(&path).err().expect("refused");
+            assert!(error.starts_with(&path.display().to_string()), "{error}");
+            error
+        };
+        let f = |device: &str| {
+            format!(r#"{{"device":"{device}","service_id":"x","status":"unapproved"}}"#)
+        };
+        let report = |findings: &str| {
+            format!(r#"{{"schema_version":1,"findings":[{findings}],"devices":[{{"id":"aa"}}]}}"#)
+        };
+        assert!(refused("{\"x\":").contains("line 1 column 5"));
+        assert!(refused(r#"{"schema_version":"1"}"#).contains("is not a number"));
+        assert!(refused(r#"{"schema_version":2}"#).contains("version 2"));
+        assert!(refused(r#"{"schema_version":1,"devices":[]}"#).contains("no \"findings\""));
+        let twice = refused(&report(&format!("{},{}", f("aa"), f("aa"))));
+        assert!(
+            twice.contains("finding 2 repeats device aa with service x"),
+            "{twice}"
+        );
+        let bare = refused(&report(r#"{"device":"aa","service_id":"x"}"#));
+        assert!(bare.contains("finding 1 has no \"status\""), "{bare}");
+        let path = dir.path().join("ok.json");
+        std::fs::write(&path, report(&f("aa"))).unwrap();
+        assert!(load(&path).is_ok());
+    }
+
+    #[test]
+    fn a_report_without_packets_and_mixed_pseudonyms_are_said() {
+        let empty = Loaded {
+            path: "empty.json".into(),
+            json: json!({"schema_version": 1, "first_seen": null, "last_seen": null,
+                         "findings": [], "devices": [{"id": "mac-0123456789abcdef"}]}),
+        };
+        let plain = report(json!([]), json!([{"id": "02:00:00:00:00:01"}]));
+        let d = diff(&empty, &plain);
+        assert_eq!(d.warnings.len(), 1);
+        let mut text = Vec::new();
+        write_table(&d, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.starts_with("From empty.json (no packets) to r.json (2026-11-24 08:55 to 2026-11-24 11:50 UTC):"), "{text}");
+        assert!(
+            text.contains("warning: empty.json is pseudonymised and r.json is not"),
+            "{text}"
+        );
+        assert!(diff(&plain, &plain).warnings.is_empty());
     }
 }
