@@ -1,5 +1,5 @@
 //! `shadowai devices`: every device seen, with its addresses, announced names, vendor,
-//! traffic and number of AI findings, as a table, JSON or CSV.
+//! traffic and number of AI findings, as a table, JSON, CSV or an HTML page.
 
 use std::io::{self, Write};
 

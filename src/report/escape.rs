@@ -4,14 +4,25 @@
 
 use std::borrow::Cow;
 
-/// Control characters (C0, DEL, C1) shown as `\xNN` / `\u{NN}` so they cannot drive a terminal.
+/// Unicode's bidirectional controls (embeddings, overrides, isolates and marks): invisible, they
+/// reorder what follows, so that a name can read on screen as another one.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
+/// Control characters (C0, DEL, C1) shown as `\xNN`, bidirectional controls as `\u{NNNN}`,
+/// so that they cannot drive a terminal or reorder a name on screen.
 pub fn terminal(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(needs_escape) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if c.is_control() {
+        if needs_escape(c) {
             let code = c as u32;
             if code < 0x100 {
                 out.push_str(&format!("\\x{code:02x}"));
@@ -36,12 +47,11 @@ pub fn csv_cell(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// RFC 4180 quoting and the formula defusing, for text `terminal` has escaped (so it holds no
+/// tab or line break).
 fn quoted(s: &str) -> Cow<'_, str> {
-    let formula = matches!(
-        s.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    );
-    let needs_quotes = formula || s.contains([',', '"', '\n', '\r']);
+    let formula = matches!(s.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@'));
+    let needs_quotes = formula || s.contains([',', '"']);
     if !needs_quotes {
         return Cow::Borrowed(s);
     }
@@ -69,6 +79,11 @@ mod tests {
         assert_eq!(terminal("chatgpt.com"), "chatgpt.com");
         assert_eq!(terminal("a\x1b[31mb\x07"), "a\\x1b[31mb\\x07");
         assert_eq!(terminal("x\u{9b}y"), "x\\x9by");
+        // A right-to-left override would show "chatgpt.com" reversed parts as another name.
+        assert_eq!(terminal("moc.\u{202e}tpgtahc"), "moc.\\u{202e}tpgtahc");
+        assert_eq!(terminal("a\u{2066}b\u{200f}"), "a\\u{2066}b\\u{200f}");
+        // Letters of any script stay as they are.
+        assert_eq!(terminal("ÄÖ-日本"), "ÄÖ-日本");
     }
 
     #[test]

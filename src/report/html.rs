@@ -216,7 +216,7 @@ fn services(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             human_bytes(row.up),
             human_bytes(row.down),
             training(&f.trains_on_consumer_input),
-            text(&f.business_tier_without_training),
+            answer(&f.business_tier_without_training),
             status = f.status,
         )?;
     }
@@ -229,6 +229,14 @@ fn training(fact: &str) -> String {
         "yes" => "yes".to_string(),
         "no" => "no".to_string(),
         "opt-out" => "yes, unless turned off in settings".to_string(),
+        "unknown" => "not known".to_string(),
+        other => text(other),
+    }
+}
+
+/// A yes/no fact of the catalogue, "unknown" said as the training column says it.
+fn answer(fact: &str) -> String {
+    match fact {
         "unknown" => "not known".to_string(),
         other => text(other),
     }

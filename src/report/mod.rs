@@ -1,5 +1,5 @@
 //! The report: one serde model (`Report`, versioned by `schema_version`) built from what the
-//! pipeline aggregated, and its renderers (terminal table, JSON, CSV). Renderers only format;
+//! pipeline aggregated, and its renderers (terminal table, JSON, CSV, HTML). Renderers only format;
 //! they never recompute. Strings that come off the wire (SNI, Host) are escaped by each
 //! renderer for its medium.
 
@@ -359,7 +359,7 @@ pub enum Format {
     Table,
     Json,
     Csv,
-    /// One self-contained page for the business owner (`html.rs`).
+    /// One self-contained page for the business owner.
     Html,
 }
 
