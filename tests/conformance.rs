@@ -223,10 +223,10 @@ fn names_match_tshark_ground_truth() {
     );
     // Every difference is listed; the floor says how much of the truth the listed ones may
     // leave out. 99% on ../shared/corpus; another corpus sets its own (`SHADOWAI_MIN_RECALL`).
-    let floor = std::env::var("SHADOWAI_MIN_RECALL")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.99);
+    let floor = std::env::var("SHADOWAI_MIN_RECALL").map_or(0.99, |v| {
+        v.parse::<f64>()
+            .unwrap_or_else(|e| panic!("SHADOWAI_MIN_RECALL={v}: {e}"))
+    });
     assert!(recall >= floor, "recall {recall:.4} < {floor}");
     assert!(precision >= 0.99, "precision {precision:.4} < 0.99");
 }
@@ -267,10 +267,14 @@ fn corpus_gives_no_unexplained_ai_finding() {
             ));
         }
     }
-    let listed_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/ai-findings.tsv");
-    let listed: BTreeSet<String> = fs::read_to_string(listed_path)
-        .expect("tests/conformance/ai-findings.tsv")
+    // The list is `tests/conformance/ai-findings.tsv`, or the file `SHADOWAI_AI_FINDINGS` names
+    // (for the corpus `SHADOWAI_CORPUS` names).
+    let listed_path = std::env::var_os("SHADOWAI_AI_FINDINGS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/ai-findings.tsv"),
+        PathBuf::from,
+    );
+    let listed: BTreeSet<String> = fs::read_to_string(&listed_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", listed_path.display()))
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| l.split('\t').take(4).collect::<Vec<_>>().join("\t"))
@@ -279,7 +283,8 @@ fn corpus_gives_no_unexplained_ai_finding() {
     let gone: Vec<_> = listed.difference(&found).collect();
     assert!(
         unexplained.is_empty(),
-        "AI findings on the corpus not in ai-findings.tsv:\n{}",
+        "AI findings on the corpus not in {}:\n{}",
+        listed_path.display(),
         unexplained
             .iter()
             .map(|s| s.as_str())

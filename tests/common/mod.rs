@@ -7,10 +7,17 @@ use std::path::{Path, PathBuf};
 /// `../shared/corpus`, when it is there with its ground truth (it is in CI); or the directory
 /// `SHADOWAI_CORPUS` names, laid out the same way (`tests/other-suites.sh` checks other
 /// projects' test captures so).
+/// A `SHADOWAI_CORPUS` without `truth/` is an error, not a skip: a check asked for must run.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("SHADOWAI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if let Some(dir) = std::env::var_os("SHADOWAI_CORPUS").map(PathBuf::from) {
+        assert!(
+            dir.join("truth").is_dir(),
+            "SHADOWAI_CORPUS={}: no truth/ folder there",
+            dir.display()
+        );
+        return Some(dir);
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     dir.join("truth").is_dir().then_some(dir)
 }
 
