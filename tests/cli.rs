@@ -139,6 +139,26 @@ fn one_segment(
     }
 }
 
+/// A DHCP REQUEST naming `hostname`, from LAN host `host`'s MAC before it has an address:
+/// 0.0.0.0:68 to 255.255.255.255:67.
+fn dhcp_request(host: u8, hostname: &str, at: u64) -> Packet {
+    use shadowai::synth::dhcp::{DhcpKind, DhcpMessage};
+    use shadowai::synth::frame::udp_frame;
+    let request = DhcpMessage::client(DhcpKind::Request, u32::from(host), lan_mac(host))
+        .hostname(hostname)
+        .to_bytes()
+        .unwrap();
+    let from = Endpoint::new(lan_mac(host), Ipv4Addr::UNSPECIFIED, 68);
+    let broadcast = Endpoint::new([0xff; 6], Ipv4Addr::BROADCAST, 67);
+    let l2 = L2Options::default();
+    let data = udp_frame(&from, &broadcast, l2, IpIdent::default(), &request).unwrap();
+    Packet {
+        ts_nanos: at,
+        interface: 0,
+        data,
+    }
+}
+
 /// TCP payload and source port of an Ethernet frame, `None` for anything else.
 fn tcp_payload(frame: &[u8]) -> Option<(u16, Vec<u8>)> {
     let sliced = etherparse::SlicedPacket::from_ethernet(frame).ok()?;
@@ -1535,29 +1555,9 @@ fn diff_tells_what_came_and_went_between_two_reports() {
 /// A name a device announces is text on the page, never markup.
 #[test]
 fn html_report_shows_announced_names_as_text() {
-    use shadowai::synth::dhcp::{DhcpKind, DhcpMessage};
-    use shadowai::synth::frame::udp_frame;
     let dir = tempfile::tempdir().unwrap();
     let hostile = "<img src=x onerror=alert(1)>&\u{1b}[2J";
-    let request = DhcpMessage::client(DhcpKind::Request, 7, lan_mac(30))
-        .hostname(hostile)
-        .to_bytes()
-        .unwrap();
-    let from = Endpoint::new(lan_mac(30), Ipv4Addr::UNSPECIFIED, 68);
-    let broadcast = Endpoint::new([0xff; 6], Ipv4Addr::BROADCAST, 67);
-    let dhcp = udp_frame(
-        &from,
-        &broadcast,
-        L2Options::default(),
-        IpIdent::default(),
-        &request,
-    )
-    .unwrap();
-    let mut packets = vec![Packet {
-        ts_nanos: T0,
-        interface: 0,
-        data: dhcp,
-    }];
+    let mut packets = vec![dhcp_request(30, hostile, T0)];
     packets.extend(
         tls_session(
             "chatgpt.com",
@@ -1589,32 +1589,12 @@ fn html_report_shows_announced_names_as_text() {
 /// request's bytes, not the first one's.
 #[test]
 fn devices_asking_for_an_address_at_once_are_told_apart() {
-    use shadowai::synth::dhcp::{DhcpKind, DhcpMessage};
-    use shadowai::synth::frame::udp_frame;
     let dir = tempfile::tempdir().unwrap();
-    let broadcast = Endpoint::new([0xff; 6], Ipv4Addr::BROADCAST, 67);
-    let mut packets = Vec::new();
-    for (i, host) in [21u8, 22, 23].into_iter().enumerate() {
-        let request = DhcpMessage::client(DhcpKind::Request, u32::from(host), lan_mac(host))
-            .hostname(&format!("desk-{host}"))
-            .to_bytes()
-            .unwrap();
-        let from = Endpoint::new(lan_mac(host), Ipv4Addr::UNSPECIFIED, 68);
-        let data = udp_frame(
-            &from,
-            &broadcast,
-            L2Options::default(),
-            IpIdent::default(),
-            &request,
-        )
-        .unwrap();
-        packets.push(Packet {
-            ts_nanos: T0 + i as u64 * SECOND,
-            interface: 0,
-            data,
-        });
-    }
-    // Bytes are counted at the IP layer: the frame less its Ethernet header.
+    let packets: Vec<Packet> = [21u8, 22, 23]
+        .into_iter()
+        .enumerate()
+        .map(|(i, host)| dhcp_request(host, &format!("desk-{host}"), T0 + i as u64 * SECOND))
+        .collect();
     let bytes: Vec<u64> = packets.iter().map(|p| p.data.len() as u64 - 14).collect();
     let path = write_pcap(dir.path(), "dhcp-at-once.pcap", packets);
     let output = shadowai()

@@ -809,24 +809,29 @@ mod tests {
         assert_ne!(up, mapped);
     }
 
-    /// A broadcast or multicast end is never the client, whatever the ports say.
-    #[test]
-    fn a_group_address_is_never_the_client() {
-        let meta = |src: (&str, u16), dst: (&str, u16)| PacketMeta {
+    /// A packet between two ends (`address`, port), of `transport`, without MACs or payload.
+    fn between(src: (&str, u16), dst: (&str, u16), transport: Transport) -> PacketMeta<'static> {
+        PacketMeta {
             ts_nanos: 1,
             src_mac: None,
             dst_mac: None,
             vlan: None,
             src_ip: ip(src.0),
             dst_ip: ip(dst.0),
-            transport: Transport::Udp,
+            transport,
             src_port: src.1,
             dst_port: dst.1,
             payload: &[],
             payload_truncated: false,
             ip_len: 300,
             wire_len: 314,
-        };
+        }
+    }
+
+    /// A broadcast or multicast end is never the client, whatever the ports say.
+    #[test]
+    fn a_group_address_is_never_the_client() {
+        let meta = |src, dst| between(src, dst, Transport::Udp);
         // A DHCP server's OFFER to the broadcast address: by the ports alone (67 to 68) the
         // 68 end would be the client.
         assert!(sender_is_client(&meta(
@@ -857,20 +862,10 @@ mod tests {
     /// MAC makes a flow of its own, both ways round, and only an IPv4 0.0.0.0 takes its MAC.
     #[test]
     fn unaddressed_clients_are_told_apart_by_mac() {
-        let meta = |src: &str, dst: &str, macs: (Option<[u8; 6]>, Option<[u8; 6]>)| PacketMeta {
-            ts_nanos: 1,
+        let meta = |src, dst, macs: (Option<[u8; 6]>, Option<[u8; 6]>)| PacketMeta {
             src_mac: macs.0,
             dst_mac: macs.1,
-            vlan: None,
-            src_ip: ip(src),
-            dst_ip: ip(dst),
-            transport: Transport::Udp,
-            src_port: 68,
-            dst_port: 67,
-            payload: &[],
-            payload_truncated: false,
-            ip_len: 328,
-            wire_len: 342,
+            ..between((src, 68), (dst, 67), Transport::Udp)
         };
         let (one, two, all) = (
             Some([2, 0, 0, 0, 0, 1]),
@@ -923,24 +918,17 @@ mod tests {
     /// and port.
     #[test]
     fn direction_is_whether_the_client_sent_the_packet() {
-        let meta = |src: (&str, u16), dst: (&str, u16), flags: u8| PacketMeta {
-            ts_nanos: 1,
-            src_mac: None,
-            dst_mac: None,
-            vlan: None,
-            src_ip: ip(src.0),
-            dst_ip: ip(dst.0),
-            transport: Transport::Tcp {
+        let meta = |src, dst, flags| {
+            let transport = Transport::Tcp {
                 seq: 0,
                 ack: 0,
                 flags,
-            },
-            src_port: src.1,
-            dst_port: dst.1,
-            payload: &[],
-            payload_truncated: false,
-            ip_len: 40,
-            wire_len: 54,
+            };
+            PacketMeta {
+                ip_len: 40,
+                wire_len: 54,
+                ..between(src, dst, transport)
+            }
         };
         let pairs = [
             (("10.0.0.7", 51_000), ("104.18.32.47", 443)),

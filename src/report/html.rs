@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use super::escape::terminal;
 use super::table::{human_bytes, short_time};
 use super::{Device, Finding, Report};
-use crate::classify::policy::Status;
+use crate::classify::policy::{DeviceLabel, Status};
 
 /// `s` as HTML text: `& < > " '` as entities, control characters as `\xNN`.
 pub fn text(s: &str) -> String {
@@ -245,12 +245,7 @@ fn answer(fact: &str) -> String {
 /// Who a finding's device is: the inventory's words, else its announced name; then its MAC
 /// and first address.
 fn who(f: &Finding) -> String {
-    let label = &f.device_label;
-    let named: Vec<String> = [&label.name, &label.owner, &label.group]
-        .into_iter()
-        .flatten()
-        .map(|s| text(s))
-        .collect();
+    let named = label_words(&f.device_label);
     let mut lines = Vec::new();
     if !named.is_empty() {
         lines.push(format!("<b>{}</b>", named.join(", ")));
@@ -299,13 +294,17 @@ fn findings(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "</table>")
 }
 
-fn device_name(d: &Device) -> String {
-    let label = &d.label;
-    let named: Vec<String> = [&label.name, &label.owner, &label.group]
+/// The inventory's name, owner and group of a device, those it gives, as text.
+fn label_words(label: &DeviceLabel) -> Vec<String> {
+    [&label.name, &label.owner, &label.group]
         .into_iter()
         .flatten()
         .map(|s| text(s))
-        .collect();
+        .collect()
+}
+
+fn device_name(d: &Device) -> String {
+    let named = label_words(&d.label);
     if !named.is_empty() {
         named.join(", ")
     } else {
