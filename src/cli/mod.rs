@@ -413,7 +413,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn diff_cmd(args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let load = |path: &Path| report::diff::load(path).map_err(|e| anyhow::anyhow!(e));
+    let load = |path: &Path| report::diff::load(path);
     let (old, new) = (load(&args.old)?, load(&args.new)?);
     let diff = report::diff::diff(&old, &new);
     emit(args.output.as_deref(), |out| match args.format {

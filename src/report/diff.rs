@@ -29,53 +29,62 @@ pub struct Loaded {
 /// Reads a report written by `audit --format json` (or `scan`); the error names the file and,
 /// for JSON that does not parse, the line and column; for a finding or device without the
 /// fields a comparison needs, or a finding listed twice, its place in the list.
-pub fn load(path: &Path) -> Result<Loaded, String> {
+pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    let json: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{name}: not a JSON report: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Read {
+        file: name.clone(),
+        error,
+    })?;
+    let json: Value = serde_json::from_str(&text).map_err(|error| LoadError::Json {
+        file: name.clone(),
+        error,
+    })?;
+    let invalid = |reason: String| LoadError::Invalid {
+        file: name.clone(),
+        reason,
+    };
     let give = "give reports of audit or scan --format json";
-    match json.get("schema_version") {
+    match json.get("schema_version").map(Value::as_u64) {
         None => {
-            return Err(format!(
-                "{name}: not a shadowai report (no schema_version): {give}"
-            ))
+            let reason = format!("not a shadowai report (no schema_version): {give}");
+            return Err(invalid(reason));
         }
-        Some(v) => match v.as_u64() {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-            Some(v) => {
-                return Err(format!(
-                "{name}: report schema version {v}; this shadowai reads version {SCHEMA_VERSION}"
-            ))
-            }
-            None => return Err(format!("{name}: schema_version {v} is not a number")),
-        },
+        Some(Some(v)) if v == u64::from(SCHEMA_VERSION) => {}
+        Some(Some(v)) => {
+            let reason =
+                format!("report schema version {v}; this shadowai reads version {SCHEMA_VERSION}");
+            return Err(invalid(reason));
+        }
+        Some(None) => {
+            let v = json.get("schema_version").unwrap_or(&Value::Null);
+            return Err(invalid(format!("schema_version {v} is not a number")));
+        }
     }
     for list in ["findings", "devices"] {
         if !json.get(list).is_some_and(Value::is_array) {
-            return Err(format!(
-                "{name}: no \"{list}\" list: {give} (a devices report has no findings)"
-            ));
+            let reason = format!("no \"{list}\" list: {give} (a devices report has no findings)");
+            return Err(invalid(reason));
         }
     }
     let mut keys = BTreeSet::new();
     for (n, f) in list(&json, "findings").iter().enumerate() {
         for field in ["device", "service_id", "status"] {
             if !f.get(field).is_some_and(Value::is_string) {
-                return Err(format!("{name}: finding {} has no \"{field}\"", n + 1));
+                return Err(invalid(format!("finding {} has no \"{field}\"", n + 1)));
             }
         }
         let (device, service) = finding_key(f);
         if !keys.insert((device, service)) {
-            return Err(format!(
-                "{name}: finding {} repeats device {device} with service {service}",
+            let reason = format!(
+                "finding {} repeats device {device} with service {service}",
                 n + 1
-            ));
+            );
+            return Err(invalid(reason));
         }
     }
     for (n, d) in list(&json, "devices").iter().enumerate() {
         if !d.get("id").is_some_and(Value::is_string) {
-            return Err(format!("{name}: device {} has no \"id\"", n + 1));
+            return Err(invalid(format!("device {} has no \"id\"", n + 1)));
         }
     }
     Ok(Loaded { path: name, json })
@@ -85,6 +94,21 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
 fn pseudonymised(report: &Value) -> Option<bool> {
     let id = list(report, "devices").first().map(|d| str_of(d, "id"))?;
     Some(id.starts_with("mac-") || id.starts_with("ip-"))
+}
+
+/// Why a report could not be read for a comparison; each names the file. The cause is part of
+/// the message (not a `source`), so that it is said once.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{file}: cannot read: {error}")]
+    Read { file: String, error: std::io::Error },
+    #[error("{file}: not a JSON report: {error}")]
+    Json {
+        file: String,
+        error: serde_json::Error,
+    },
+    #[error("{file}: {reason}")]
+    Invalid { file: String, reason: String },
 }
 
 /// One report's side of the comparison: where it came from and when its traffic was.
@@ -426,7 +450,7 @@ mod tests {
         let refused = |text: &str| {
             let path = dir.path().join("r.json");
             std::fs::write(&path, text).unwrap();
-            let error = load(&path).err().expect("refused");
+            let error = load(&path).err().expect("refused").to_string();
             assert!(error.starts_with(&path.display().to_string()), "{error}");
             error
         };
