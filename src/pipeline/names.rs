@@ -44,6 +44,12 @@ pub(super) enum NameService {
     NetbiosDatagram,
 }
 
+/// A DHCP text option as a device's name or vendor class: up to its first NUL (the end of a C
+/// string, which some clients send: "Microsoft Windows CE\0"), as UTF-8 (a name may be).
+fn c_string(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes.split(|&b| b == 0).next().unwrap_or_default())
+}
+
 /// Which name-announcing protocol a UDP packet speaks, if any (one look at the ports).
 pub(super) fn name_service_of(src_port: u16, dst_port: u16) -> Option<NameService> {
     let either = |p: u16| src_port == p || dst_port == p;
@@ -231,7 +237,7 @@ impl Names {
         };
         if message.is_request() {
             if let Some(name) = message.hostname() {
-                let name = String::from_utf8_lossy(name);
+                let name = c_string(name);
                 self.devices
                     .learn_name(Some(mac), None, NameSource::DhcpHostname, &name);
             }
@@ -243,8 +249,7 @@ impl Names {
                 }
             }
             if let Some(class) = message.vendor_class() {
-                self.devices
-                    .learn_vendor_class(mac, &String::from_utf8_lossy(class));
+                self.devices.learn_vendor_class(mac, &c_string(class));
             }
         }
         match message.message_type() {
@@ -452,5 +457,19 @@ impl Names {
                     .learn_name(meta.src_mac, None, NameSource::Mdns, host);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::c_string;
+
+    #[test]
+    fn a_dhcp_text_option_ends_at_its_first_nul() {
+        assert_eq!(c_string(b"Microsoft Windows CE\0"), "Microsoft Windows CE");
+        assert_eq!(c_string(b"desk\0junk"), "desk");
+        assert_eq!(c_string(b"\0"), "");
+        assert_eq!(c_string("Anna’s iPhone".as_bytes()), "Anna’s iPhone");
+        assert_eq!(c_string(b"MSFT 5.0"), "MSFT 5.0");
     }
 }
