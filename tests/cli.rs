@@ -1552,6 +1552,54 @@ fn diff_tells_what_came_and_went_between_two_reports() {
     );
 }
 
+/// `render` of a saved JSON report gives, in every format, what `audit` gave in it, byte for
+/// byte: with the site policy, and pseudonymised.
+#[test]
+fn render_of_a_saved_report_is_what_audit_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shadowai.yaml");
+    let key = dir.path().join("key");
+    let cases: [&[&str]; 2] = [
+        &["--config", config.to_str().unwrap()],
+        &["--pseudonymize", key.to_str().unwrap()],
+    ];
+    for extra in cases {
+        let audit = |format: &str| {
+            let output = shadowai()
+                .arg("audit")
+                .arg(sample_path())
+                .args(["--format", format])
+                .args(extra)
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+            output.stdout
+        };
+        let saved = write_file(dir.path(), "saved.json", &audit("json"));
+        for format in ["json", "table", "csv", "html"] {
+            let output = shadowai()
+                .arg("render")
+                .arg(&saved)
+                .args(["--format", format])
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(0), "{}", stderr_text(&output));
+            assert!(output.stdout == audit(format), "{format} with {extra:?}");
+        }
+    }
+    // A devices report is no report to render: said, exit 2.
+    let devices = dir.path().join("devices.json");
+    shadowai()
+        .args(["devices", "--format", "json", "-o"])
+        .arg(&devices)
+        .arg(sample_path())
+        .assert()
+        .success();
+    let refused = shadowai().arg("render").arg(&devices).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr_text(&refused).contains("devices.json"));
+}
+
 /// A name a device announces is text on the page, never markup.
 #[test]
 fn html_report_shows_announced_names_as_text() {

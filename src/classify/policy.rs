@@ -100,7 +100,7 @@ struct InventoryEntry {
 }
 
 /// What the inventory says about a device (report fields `device_name`, `owner`, `group`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceLabel {
     #[serde(rename = "device_name")]
     pub name: Option<String>,

@@ -53,6 +53,9 @@ pub enum Command {
     /// What changed between two JSON reports (`audit` or `scan` `--format json`): new and gone findings,
     /// status changes, new devices.
     Diff(DiffArgs),
+    /// Render a saved JSON report (`audit` or `scan` `--format json`) again: as a table, CSV,
+    /// JSON or the owner's HTML page (`--format html`).
+    Render(RenderArgs),
     /// Map tokens of a pseudonymised report back to MACs, addresses and names.
     Reveal(RevealArgs),
     /// The signature catalogue: list it, check rule files, test a name or address against it.
@@ -158,6 +161,17 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The report (`audit` or `scan` `--format json`).
+    pub report: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct RevealArgs {
     /// The key file the report was pseudonymised with.
     pub keyfile: PathBuf,
@@ -227,6 +241,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::scan_cmd(args),
         Command::Interfaces { format } => scan::interfaces_cmd(format),
         Command::Diff(args) => diff_cmd(args),
+        Command::Render(args) => render_cmd(args),
         Command::Reveal(args) => reveal_cmd(args),
         Command::Rules(command) => rules_cmd(command),
     }
@@ -425,6 +440,14 @@ fn diff_cmd(args: DiffArgs) -> anyhow::Result<ExitCode> {
         FailOn::Any => diff.brings(None),
     });
     Ok(exit_code(false, fail))
+}
+
+fn render_cmd(args: RenderArgs) -> anyhow::Result<ExitCode> {
+    let report = report::diff::read_report(&args.report)?;
+    emit(args.output.as_deref(), |out| {
+        report::render(&report, args.format, out)
+    })?;
+    Ok(exit_code(false, false))
 }
 
 fn devices_cmd(args: DevicesArgs) -> anyhow::Result<ExitCode> {

@@ -290,7 +290,7 @@ fn period_report(
             promiscuous: facts.promiscuous,
             started: report::time::rfc3339(nanos(period.started)),
             ended: report::time::rfc3339(nanos(period.ended)),
-            ended_by: period.ended_by.as_str(),
+            ended_by: period.ended_by.as_str().into(),
             packets_received: counters.map(|c| u64::from(c.received)),
             packets_dropped_by_kernel: counters.map(|c| u64::from(c.dropped_by_kernel)),
             packets_dropped_by_interface: counters.map(|c| u64::from(c.dropped_by_interface)),

@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::capture::file::{CaptureError, FileSource};
 use crate::capture::RawPacket;
@@ -89,7 +89,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// Counters of everything read; part of every report.
-#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Stats {
     pub files_read: u64,
     pub packets: u64,
@@ -110,7 +110,7 @@ pub struct Stats {
     /// shard's reassembly buffers were at their budget, so that they are named by DNS only;
     /// and cleartext HTTP/2 connections or DNS-over-TCP streams no longer read for the same
     /// reason. Absent from a report when zero.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "is_zero", default)]
     pub streams_over_budget: u64,
     /// Packets that could not be decoded, by reason.
     pub malformed: BTreeMap<String, u64>,

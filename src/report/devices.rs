@@ -58,7 +58,7 @@ fn table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "AI services",
     ]);
     for d in &report.devices {
-        let vendor = match (d.vendor, d.randomized_mac) {
+        let vendor = match (&d.vendor, d.randomized_mac) {
             (Some(v), _) => v.to_string(),
             (None, true) => "(randomised MAC)".to_string(),
             (None, false) => String::new(),
@@ -125,7 +125,7 @@ fn csv(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             names.join(" "),
             d.mac.clone().unwrap_or_default(),
             d.randomized_mac.to_string(),
-            d.vendor.unwrap_or_default().to_string(),
+            d.vendor.as_deref().unwrap_or_default().to_string(),
             d.vendor_class.clone().unwrap_or_default(),
             d.ips.join(" "),
             d.label.owner.clone().unwrap_or_default(),

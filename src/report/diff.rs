@@ -90,6 +90,16 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     Ok(Loaded { path: name, json })
 }
 
+/// A saved report read back whole (for `render`): `load`'s checks, then every field the report
+/// holds; a field this version does not know is ignored.
+pub fn read_report(path: &Path) -> Result<super::Report, LoadError> {
+    let loaded = load(path)?;
+    serde_json::from_value(loaded.json).map_err(|error| LoadError::Invalid {
+        file: loaded.path,
+        reason: format!("not a report this version can render: {error}"),
+    })
+}
+
 /// Whether a report's devices are pseudonymised (`mac-…`/`ip-…` tokens), where it has any.
 fn pseudonymised(report: &Value) -> Option<bool> {
     let id = list(report, "devices").first().map(|d| str_of(d, "id"))?;

@@ -323,7 +323,7 @@ fn devices(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "<tr><th>Device</th><th>Name</th><th>Vendor</th><th>Addresses</th><th>AI services</th><th>Sent</th><th>Received</th><th>Connections</th><th>First seen (UTC)</th><th>Last seen (UTC)</th></tr>"
     )?;
     for d in &report.devices {
-        let vendor = match (d.vendor, d.randomized_mac) {
+        let vendor = match (&d.vendor, d.randomized_mac) {
             (Some(v), _) => text(v),
             (None, true) => "(randomised MAC)".to_string(),
             (None, false) => String::new(),

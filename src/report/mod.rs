@@ -18,7 +18,8 @@ pub mod time;
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 use std::collections::BTreeMap;
 
@@ -33,7 +34,7 @@ use crate::pipeline::{Outcome, Stats};
 /// Bumped whenever a field changes meaning or disappears (adding fields does not bump it).
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: String,
@@ -46,7 +47,7 @@ pub struct Report {
     /// MACs that carry many client addresses (routers): their traffic is attributed by IP.
     pub routers: Vec<String>,
     /// Set by `scan`: the interface and what libpcap counted in this report's period.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub capture: Option<LiveCapture>,
     pub stats: Stats,
     pub warnings: Vec<String>,
@@ -56,7 +57,7 @@ pub struct Report {
 /// period. `packets_received` counts what the kernel passed the capture filter; drops are
 /// packets the kernel or the interface had to discard because this machine did not read them
 /// in time. The counters are `null` where the platform keeps none.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LiveCapture {
     pub interface: String,
     /// LINKTYPE_ number of the interface (1: Ethernet).
@@ -68,13 +69,13 @@ pub struct LiveCapture {
     pub started: String,
     pub ended: String,
     /// `period` (an `--every` boundary), `duration`, `packets`, `signal` or `error`.
-    pub ended_by: &'static str,
+    pub ended_by: Cow<'static, str>,
     pub packets_received: Option<u64>,
     pub packets_dropped_by_kernel: Option<u64>,
     pub packets_dropped_by_interface: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Input {
     pub path: String,
     pub format: Option<String>,
@@ -85,7 +86,7 @@ pub struct Input {
 }
 
 /// One device × one AI service.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub device: String,
     /// Name, owner and group from the site inventory, when it lists the device.
@@ -110,13 +111,13 @@ pub struct Finding {
 }
 
 /// A name a device announced, and the protocol it came by.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LearnedName {
-    pub source: &'static str,
+    pub source: Cow<'static, str>,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Device {
     pub id: String,
     #[serde(flatten)]
@@ -129,7 +130,7 @@ pub struct Device {
     /// A locally administered MAC: a phone's or laptop's private (randomised) address.
     pub randomized_mac: bool,
     /// The organisation the MAC's prefix is registered to (IEEE registry, built in).
-    pub vendor: Option<&'static str>,
+    pub vendor: Option<Cow<'static, str>>,
     /// DHCP option 60, e.g. `MSFT 5.0`.
     pub vendor_class: Option<String>,
     pub ips: Vec<String>,
@@ -141,7 +142,7 @@ pub struct Device {
 
 /// Bytes are IP bytes: the length of each IP packet per its header (IP header + payload),
 /// whatever the snaplen kept; "up" is client to server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Traffic {
     pub flows: u64,
     pub bytes_up: u64,
@@ -199,7 +200,7 @@ fn identity(
         names: names
             .all()
             .map(|(source, name)| LearnedName {
-                source: source.as_str(),
+                source: source.as_str().into(),
                 name: name.to_string(),
             })
             .collect(),
@@ -280,7 +281,7 @@ impl Report {
                     names: id.names.clone(),
                     mac: id.mac.clone(),
                     randomized_mac: id.randomized_mac,
-                    vendor: id.vendor,
+                    vendor: id.vendor.map(Cow::Borrowed),
                     vendor_class: id.vendor_class.clone(),
                     ips: id.ips.clone(),
                     ai_services: services_per_device.get(key).copied().unwrap_or(0),
@@ -467,7 +468,7 @@ mod tests {
             promiscuous: true,
             started: "2026-12-04T07:00:00.000Z".into(),
             ended: "2026-12-04T08:00:00.000Z".into(),
-            ended_by: "period",
+            ended_by: "period".into(),
             packets_received: Some(1000),
             packets_dropped_by_kernel: Some(kernel),
             packets_dropped_by_interface: Some(interface),
@@ -515,6 +516,16 @@ mod tests {
                 )),
                 "{text}"
             );
+            // A live report read back (`render`) renders as it did: every format, the
+            // capture's counters included.
+            let json = serde_json::to_string(&report).unwrap();
+            let back: Report = serde_json::from_str(&json).unwrap();
+            for format in [Format::Json, Format::Table, Format::Csv, Format::Html] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                render(&report, format, &mut a).unwrap();
+                render(&back, format, &mut b).unwrap();
+                assert_eq!(a, b, "{format:?}");
+            }
         }
     }
 
