@@ -526,6 +526,15 @@ mod tests {
                 render(&back, format, &mut b).unwrap();
                 assert_eq!(a, b, "{format:?}");
             }
+            // The page says where and when it was captured, and the drop warning.
+            let mut page = Vec::new();
+            render(&report, Format::Html, &mut page).unwrap();
+            let page = String::from_utf8(page).unwrap();
+            assert!(page.contains("captured live on eth1 ("), "{page}");
+            assert!(
+                page.contains("<li>this machine did not keep up with eth1"),
+                "{page}"
+            );
         }
     }
 
