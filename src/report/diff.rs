@@ -270,11 +270,7 @@ fn device_cell(f: &Value) -> String {
 
 fn period(side: &Side<'_>) -> String {
     match (side.first_seen, side.last_seen) {
-        (Some(first), Some(last)) => format!(
-            "{} to {} UTC",
-            terminal(&short_time(first)),
-            terminal(&short_time(last))
-        ),
+        (Some(first), Some(last)) => format!("{} to {} UTC", short_time(first), short_time(last)),
         _ => "no packets".to_string(),
     }
 }

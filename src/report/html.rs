@@ -83,8 +83,8 @@ fn head(report: &Report, out: &mut dyn Write, title: &str) -> io::Result<()> {
     let when = match (&report.first_seen, &report.last_seen) {
         (Some(first), Some(last)) => format!(
             "Capture time {} to {} (UTC)",
-            short_time(first),
-            short_time(last)
+            text(&short_time(first)),
+            text(&short_time(last))
         ),
         _ => "No packet was read".to_string(),
     };
@@ -92,8 +92,8 @@ fn head(report: &Report, out: &mut dyn Write, title: &str) -> io::Result<()> {
         Some(capture) => format!(
             "captured live on {} ({} to {} UTC)",
             text(&capture.interface),
-            short_time(&capture.started),
-            short_time(&capture.ended)
+            text(&short_time(&capture.started)),
+            text(&short_time(&capture.ended))
         ),
         None => format!("{} capture file(s)", report.stats.files_read),
     };
@@ -284,8 +284,8 @@ fn findings(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             human_bytes(t.bytes_up),
             human_bytes(t.bytes_down),
             t.flows,
-            short_time(&t.first_seen),
-            short_time(&t.last_seen),
+            text(&short_time(&t.first_seen)),
+            text(&short_time(&t.last_seen)),
             hosts.join("<br>"),
             evidence.join(" "),
             status = f.status,
@@ -340,8 +340,8 @@ fn devices(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             human_bytes(t.bytes_up),
             human_bytes(t.bytes_down),
             t.flows,
-            short_time(&t.first_seen),
-            short_time(&t.last_seen),
+            text(&short_time(&t.first_seen)),
+            text(&short_time(&t.last_seen)),
         )?;
     }
     writeln!(out, "</table>")

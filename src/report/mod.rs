@@ -538,6 +538,63 @@ mod tests {
         }
     }
 
+    /// A report read back by `render` is a file anyone may have written: every string in it,
+    /// times and catalogue words included, is escaped by every renderer.
+    #[test]
+    fn a_hostile_saved_report_renders_inert() {
+        let catalogue = Catalogue::from_sources(&[]).unwrap();
+        let policy = Policy::default();
+        let (outcome, _) =
+            Pipeline::with_policy(&catalogue, &policy, Options::default(), NoSignals).finish();
+        let report = Report::build(&outcome, &catalogue, &policy, Vec::new(), Vec::new())
+            .with_capture(live(0, 0));
+        let mut json = serde_json::to_value(&report).unwrap();
+        let bad = "<script>x</script>\u{1b}[2J";
+        let traffic = serde_json::json!({"flows": 1, "bytes_up": 1, "bytes_down": 1,
+            "packets_up": 1, "packets_down": 1, "first_seen": bad, "last_seen": bad});
+        let mut finding = serde_json::json!({"device": bad, "device_name": bad, "owner": null,
+            "group": null, "device_hostname": bad, "device_mac": bad, "device_ips": [bad],
+            "service_id": bad, "service": bad, "vendor": bad, "kind": bad, "status": "unapproved",
+            "trains_on_consumer_input": bad, "business_tier_without_training": bad,
+            "hosts": [bad], "evidence": [bad]});
+        let mut device = serde_json::json!({"id": bad, "device_name": bad, "owner": bad,
+            "group": bad, "hostname": bad, "names": [{"source": bad, "name": bad}], "mac": bad,
+            "randomized_mac": false, "vendor": bad, "vendor_class": bad, "ips": [bad],
+            "ai_services": 1, "ai_flows": 1});
+        for (key, value) in traffic.as_object().unwrap() {
+            finding[key] = value.clone();
+            device[key] = value.clone();
+        }
+        json["findings"] = serde_json::json!([finding]);
+        json["devices"] = serde_json::json!([device]);
+        json["first_seen"] = bad.into();
+        json["last_seen"] = bad.into();
+        json["warnings"] = serde_json::json!([bad]);
+        json["routers"] = serde_json::json!([bad]);
+        for key in ["interface", "started", "ended", "ended_by", "filter"] {
+            json["capture"][key] = bad.into();
+        }
+        let hostile: Report = serde_json::from_value(json).unwrap();
+        for format in [Format::Table, Format::Csv, Format::Html] {
+            let mut out = Vec::new();
+            render(&hostile, format, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(!text.contains('\u{1b}'), "{format:?}: {text}");
+            if format == Format::Html {
+                assert!(!text.contains("<script"), "{text}");
+            }
+        }
+        for format in [Format::Table, Format::Csv, Format::Html] {
+            let mut out = Vec::new();
+            devices::render(&hostile, format, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(!text.contains('\u{1b}'), "devices {format:?}: {text}");
+            if format == Format::Html {
+                assert!(!text.contains("<script"), "{text}");
+            }
+        }
+    }
+
     /// What `dir` holds besides the names in `keep`: a temporary file left behind, if any.
     fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
         std::fs::read_dir(dir)

@@ -26,9 +26,10 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// `2026-11-24 09:05` from the report's RFC 3339 text (the table needs minutes, not millis).
+/// `2026-11-24 09:05` from the report's RFC 3339 text (the table needs minutes, not millis),
+/// control characters escaped: a report `render` reads back is a file, and may not be ours.
 pub fn short_time(rfc3339: &str) -> String {
-    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
+    terminal(rfc3339.get(..16).unwrap_or(rfc3339)).replace('T', " ")
 }
 
 /// A table in the reports' one style: condensed UTF-8 borders, columns fitted to the terminal.
@@ -60,7 +61,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         ]);
         for f in &report.findings {
             let mut device = match (&f.device_mac, f.device_ips.first()) {
-                (Some(mac), Some(ip)) => format!("{mac}\n{}", terminal(ip)),
+                (Some(mac), Some(ip)) => format!("{}\n{}", terminal(mac), terminal(ip)),
                 _ => terminal(&f.device).into_owned(),
             };
             let label = &f.device_label;
@@ -82,7 +83,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             let t = &f.traffic;
             table.add_row(vec![
                 Cell::new(device),
-                Cell::new(format!("{} ({})", f.service, f.kind)),
+                Cell::new(format!("{} ({})", terminal(&f.service), terminal(&f.kind))),
                 Cell::new(f.status),
                 Cell::new(human_bytes(t.bytes_up)).set_alignment(CellAlignment::Right),
                 Cell::new(human_bytes(t.bytes_down)).set_alignment(CellAlignment::Right),
@@ -96,7 +97,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                         .collect::<Vec<_>>()
                         .join("\n"),
                 ),
-                Cell::new(f.evidence.join(" ")),
+                Cell::new(terminal(&f.evidence.join(" "))),
             ]);
         }
         writeln!(out, "{table}")?;
@@ -140,7 +141,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "Live capture {} to {} (UTC, ended by {}): {} packet(s) received by the filter, {} dropped by the kernel, {} by the interface.",
             short_time(&capture.started),
             short_time(&capture.ended),
-            capture.ended_by,
+            terminal(&capture.ended_by),
             count(capture.packets_received),
             count(capture.packets_dropped_by_kernel),
             count(capture.packets_dropped_by_interface),
