@@ -428,7 +428,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn diff_cmd(args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let load = |path: &Path| report::diff::load(path);
+    let load = |path: &Path| report::saved::load(path);
     let (old, new) = (load(&args.old)?, load(&args.new)?);
     let diff = report::diff::diff(&old, &new);
     emit(args.output.as_deref(), |out| match args.format {
@@ -443,7 +443,7 @@ fn diff_cmd(args: DiffArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn render_cmd(args: RenderArgs) -> anyhow::Result<ExitCode> {
-    let report = report::diff::read_report(&args.report)?;
+    let report = report::saved::read_report(&args.report)?;
     emit(args.output.as_deref(), |out| {
         report::render(&report, args.format, out)
     })?;

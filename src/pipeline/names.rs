@@ -44,10 +44,10 @@ pub(super) enum NameService {
     NetbiosDatagram,
 }
 
-/// A DHCP text option as a device's name or vendor class: up to its first NUL (the end of a C
-/// string, which some clients send: "Microsoft Windows CE\0"), as UTF-8 (a name may be).
+/// A DHCP text option as a device's name or vendor class: up to its first NUL
+/// (`dhcp::text::until_nul`), as UTF-8 (a name may be).
 fn c_string(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(bytes.split(|&b| b == 0).next().unwrap_or_default())
+    String::from_utf8_lossy(crate::proto::dhcp::text::until_nul(bytes))
 }
 
 /// Which name-announcing protocol a UDP packet speaks, if any (one look at the ports).

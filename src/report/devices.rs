@@ -58,15 +58,11 @@ fn table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "AI services",
     ]);
     for d in &report.devices {
-        let vendor = match (&d.vendor, d.randomized_mac) {
-            (Some(v), _) => v.to_string(),
-            (None, true) => "(randomised MAC)".to_string(),
-            (None, false) => String::new(),
-        };
+        let vendor = d.vendor_shown();
         table.add_row(vec![
             Cell::new(terminal(&d.id)),
             Cell::new(terminal(&display_name(d))),
-            Cell::new(terminal(&vendor)),
+            Cell::new(terminal(vendor)),
             Cell::new(
                 d.ips
                     .iter()

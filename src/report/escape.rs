@@ -70,6 +70,23 @@ fn quoted(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` as HTML text: `& < > " '` as entities, control characters as `terminal` shows them.
+pub fn html(s: &str) -> String {
+    let s = terminal(s);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +117,16 @@ mod tests {
         );
         assert_eq!(csv_cell("pc\x1b]0;x\x07,y"), "\"pc\\x1b]0;x\\x07,y\"");
         assert_eq!(csv_cell("\tname\r\n"), "\\x09name\\x0d\\x0a");
+    }
+
+    #[test]
+    fn html_escapes_markup_and_controls() {
+        assert_eq!(html("chatgpt.com"), "chatgpt.com");
+        assert_eq!(
+            html("<script>alert('x')</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+        );
+        assert_eq!(html("a&b \"c\""), "a&amp;b &quot;c&quot;");
+        assert_eq!(html("CE\0\x1b[2J"), "CE\\x00\\x1b[2J");
     }
 }

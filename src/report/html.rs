@@ -5,7 +5,7 @@
 //! then every device, the inputs read and the warnings.
 //!
 //! Every string from the wire (names, hosts, addresses) and from the inventory goes through
-//! `text`: HTML's special characters become entities and control characters visible escapes,
+//! `escape::html`: HTML's special characters become entities and control characters visible escapes,
 //! so no name a device announces can add markup to the page. Nothing from the wire is put in
 //! an attribute. The page depends on the report alone, so it is the same byte for byte for
 //! the same report.
@@ -13,27 +13,10 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::escape::terminal;
+use super::escape::html as text;
 use super::table::{human_bytes, short_time};
-use super::{Device, Finding, Report};
-use crate::classify::policy::{DeviceLabel, Status};
-
-/// `s` as HTML text: `& < > " '` as entities, control characters as `\xNN`.
-pub fn text(s: &str) -> String {
-    let s = terminal(s);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::{Finding, Report};
+use crate::classify::policy::Status;
 
 const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2em auto;max-width:78em;padding:0 1em;color:#1d2330;line-height:1.4}
@@ -105,14 +88,8 @@ fn head(report: &Report, out: &mut dyn Write, title: &str) -> io::Result<()> {
 }
 
 fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let count = |status: Status| {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.status == status)
-            .count()
-    };
-    let with_ai = report.devices.iter().filter(|d| d.ai_services > 0).count();
+    let count = |status: Status| report.count_status(status);
+    let with_ai = report.devices_with_ai();
     let sent: u64 = report.findings.iter().map(|f| f.traffic.bytes_up).sum();
     let unapproved_sent: u64 = report
         .findings
@@ -242,15 +219,12 @@ fn answer(fact: &str) -> String {
     }
 }
 
-/// Who a finding's device is: the inventory's words, else its announced name; then its MAC
-/// and first address.
+/// Who a finding's device is (`Finding::who`), then its MAC and first address.
 fn who(f: &Finding) -> String {
-    let named = label_words(&f.device_label);
     let mut lines = Vec::new();
+    let named: Vec<String> = f.who().into_iter().map(text).collect();
     if !named.is_empty() {
         lines.push(format!("<b>{}</b>", named.join(", ")));
-    } else if let Some(hostname) = &f.device_hostname {
-        lines.push(format!("<b>{}</b>", text(hostname)));
     }
     match (&f.device_mac, f.device_ips.first()) {
         (Some(mac), Some(ip)) => lines.push(format!(
@@ -294,24 +268,6 @@ fn findings(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "</table>")
 }
 
-/// The inventory's name, owner and group of a device, those it gives, as text.
-fn label_words(label: &DeviceLabel) -> Vec<String> {
-    [&label.name, &label.owner, &label.group]
-        .into_iter()
-        .flatten()
-        .map(|s| text(s))
-        .collect()
-}
-
-fn device_name(d: &Device) -> String {
-    let named = label_words(&d.label);
-    if !named.is_empty() {
-        named.join(", ")
-    } else {
-        d.hostname.as_deref().map(text).unwrap_or_default()
-    }
-}
-
 fn devices(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "<h2>Devices ({})</h2>", report.devices.len())?;
     if report.devices.is_empty() {
@@ -323,18 +279,15 @@ fn devices(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "<tr><th>Device</th><th>Name</th><th>Vendor</th><th>Addresses</th><th>AI services</th><th>Sent</th><th>Received</th><th>Connections</th><th>First seen (UTC)</th><th>Last seen (UTC)</th></tr>"
     )?;
     for d in &report.devices {
-        let vendor = match (&d.vendor, d.randomized_mac) {
-            (Some(v), _) => text(v),
-            (None, true) => "(randomised MAC)".to_string(),
-            (None, false) => String::new(),
-        };
+        let vendor = text(d.vendor_shown());
+        let name: Vec<String> = d.who().into_iter().map(text).collect();
         let ips: Vec<String> = d.ips.iter().map(|ip| text(ip)).collect();
         let t = &d.traffic;
         writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{vendor}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td></tr>",
             text(&d.id),
-            device_name(d),
+            name.join(", "),
             ips.join("<br>"),
             d.ai_services,
             human_bytes(t.bytes_up),
@@ -397,20 +350,4 @@ fn tail(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         text(&report.tool)
     )?;
     writeln!(out, "</body>\n</html>")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_escapes_markup_and_controls() {
-        assert_eq!(text("chatgpt.com"), "chatgpt.com");
-        assert_eq!(
-            text("<script>alert('x')</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
-        );
-        assert_eq!(text("a&b \"c\""), "a&amp;b &quot;c&quot;");
-        assert_eq!(text("CE\0\x1b[2J"), "CE\\x00\\x1b[2J");
-    }
 }

@@ -12,6 +12,7 @@ pub mod html;
 pub mod inspect;
 pub mod interfaces;
 pub mod pseudonym;
+pub mod saved;
 pub mod table;
 pub mod time;
 
@@ -167,6 +168,44 @@ impl From<&Totals> for Traffic {
     }
 }
 
+/// Who a device is in words, for people: the inventory's name, owner and group (those it
+/// gives), else the name the device announced; unescaped, each renderer escapes for its medium.
+fn who<'r>(label: &'r DeviceLabel, hostname: &'r Option<String>) -> Vec<&'r str> {
+    let named: Vec<&str> = [&label.name, &label.owner, &label.group]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if named.is_empty() {
+        hostname.as_deref().into_iter().collect()
+    } else {
+        named
+    }
+}
+
+impl Finding {
+    /// Its device in words (`who`).
+    pub fn who(&self) -> Vec<&str> {
+        who(&self.device_label, &self.device_hostname)
+    }
+}
+
+impl Device {
+    /// Its device in words (`who`).
+    pub fn who(&self) -> Vec<&str> {
+        who(&self.label, &self.hostname)
+    }
+
+    /// The vendor as the views show it: the registry's, or that the MAC is randomised.
+    pub fn vendor_shown(&self) -> &str {
+        match (&self.vendor, self.randomized_mac) {
+            (Some(v), _) => v,
+            (None, true) => "(randomised MAC)",
+            (None, false) => "",
+        }
+    }
+}
+
 /// Who a device is, worked out once per device for every row that mentions it.
 struct Identity {
     label: DeviceLabel,
@@ -210,6 +249,18 @@ fn identity(
             .and_then(|m| table.mac(&m))
             .and_then(|f| f.vendor_class.clone()),
         ignored: policy.ignores_device(key, &ips),
+    }
+}
+
+impl Report {
+    /// How many findings have `status`.
+    pub fn count_status(&self, status: Status) -> usize {
+        self.findings.iter().filter(|f| f.status == status).count()
+    }
+
+    /// How many devices used at least one AI service.
+    pub fn devices_with_ai(&self) -> usize {
+        self.devices.iter().filter(|d| d.ai_services > 0).count()
     }
 }
 
@@ -521,15 +572,13 @@ mod tests {
             let json = serde_json::to_string(&report).unwrap();
             let back: Report = serde_json::from_str(&json).unwrap();
             for format in [Format::Json, Format::Table, Format::Csv, Format::Html] {
-                let (mut a, mut b) = (Vec::new(), Vec::new());
-                render(&report, format, &mut a).unwrap();
-                render(&back, format, &mut b).unwrap();
-                assert_eq!(a, b, "{format:?}");
+                assert_eq!(
+                    rendered(render, &report, format),
+                    rendered(render, &back, format)
+                );
             }
             // The page says where and when it was captured, and the drop warning.
-            let mut page = Vec::new();
-            render(&report, Format::Html, &mut page).unwrap();
-            let page = String::from_utf8(page).unwrap();
+            let page = rendered(render, &report, Format::Html);
             assert!(page.contains("captured live on eth1 ("), "{page}");
             assert!(
                 page.contains("<li>this machine did not keep up with eth1"),
@@ -575,24 +624,24 @@ mod tests {
             json["capture"][key] = bad.into();
         }
         let hostile: Report = serde_json::from_value(json).unwrap();
-        for format in [Format::Table, Format::Csv, Format::Html] {
-            let mut out = Vec::new();
-            render(&hostile, format, &mut out).unwrap();
-            let text = String::from_utf8(out).unwrap();
-            assert!(!text.contains('\u{1b}'), "{format:?}: {text}");
-            if format == Format::Html {
-                assert!(!text.contains("<script"), "{text}");
+        for view in [render, devices::render] {
+            for format in [Format::Table, Format::Csv, Format::Html] {
+                let text = rendered(view, &hostile, format);
+                assert!(!text.contains('\u{1b}'), "{format:?}: {text}");
+                if format == Format::Html {
+                    assert!(!text.contains("<script"), "{text}");
+                }
             }
         }
-        for format in [Format::Table, Format::Csv, Format::Html] {
-            let mut out = Vec::new();
-            devices::render(&hostile, format, &mut out).unwrap();
-            let text = String::from_utf8(out).unwrap();
-            assert!(!text.contains('\u{1b}'), "devices {format:?}: {text}");
-            if format == Format::Html {
-                assert!(!text.contains("<script"), "{text}");
-            }
-        }
+    }
+
+    type View = fn(&Report, Format, &mut dyn Write) -> io::Result<()>;
+
+    /// What `view` writes of `report` in `format`.
+    fn rendered(view: View, report: &Report, format: Format) -> String {
+        let mut out = Vec::new();
+        view(report, format, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     /// What `dir` holds besides the names in `keep`: a temporary file left behind, if any.

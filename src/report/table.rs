@@ -64,19 +64,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 (Some(mac), Some(ip)) => format!("{}\n{}", terminal(mac), terminal(ip)),
                 _ => terminal(&f.device).into_owned(),
             };
-            let label = &f.device_label;
-            let who = [&label.name, &label.owner, &label.group]
-                .into_iter()
-                .flatten()
-                .map(|s| terminal(s).into_owned())
-                .collect::<Vec<_>>()
-                .join(", ");
             // The inventory's words first; else the name the device announced.
-            let who = match (who.is_empty(), &f.device_hostname) {
-                (false, _) => who,
-                (true, Some(hostname)) => terminal(hostname).into_owned(),
-                (true, None) => String::new(),
-            };
+            let who: Vec<_> = f.who().into_iter().map(terminal).collect();
+            let who = who.join(", ");
             if !who.is_empty() {
                 device = format!("{who}\n{device}");
             }
@@ -102,14 +92,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out, "{table}")?;
     }
-    let devices_with_ai = report.devices.iter().filter(|d| d.ai_services > 0).count();
-    let by_status = |status: Status| {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.status == status)
-            .count()
-    };
+    let devices_with_ai = report.devices_with_ai();
+    let by_status = |status: Status| report.count_status(status);
     if !report.findings.is_empty() {
         writeln!(
             out,

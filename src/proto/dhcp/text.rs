@@ -14,10 +14,16 @@ use crate::proto::{ProtoError, ProtoResult};
 // Wireshark's `format_text()`, written for the DNS parser.
 pub(crate) use crate::proto::dns::text::write_format_text;
 
+/// A text option up to its first NUL: the end of a C string, which some clients send
+/// (Cisco IP phones, Windows CE: "Microsoft Windows CE\0"), and where tshark stops too.
+pub(crate) fn until_nul(bytes: &[u8]) -> &[u8] {
+    bytes.split(|&b| b == 0).next().unwrap_or_default()
+}
+
 /// Wireshark's `ENC_ASCII` string: the bytes up to the first NUL, ASCII kept (control
 /// characters included), every other byte one U+FFFD.
 pub(crate) fn tshark_ascii(bytes: &[u8]) -> Cow<'_, str> {
-    let bytes = bytes.split(|&b| b == 0).next().unwrap_or_default();
+    let bytes = until_nul(bytes);
     if bytes.is_ascii() {
         // ASCII is valid UTF-8; the fallback is never taken.
         return String::from_utf8_lossy(bytes);
