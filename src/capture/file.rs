@@ -152,11 +152,22 @@ impl FileSource {
         match File::open(path) {
             Ok(file) => {
                 // Positional reads need a regular file (not a pipe or a device).
-                let second = file
-                    .metadata()
-                    .ok()
-                    .filter(|m| m.is_file())
-                    .and_then(|_| file.try_clone().ok());
+                let regular = file.metadata().is_ok_and(|m| m.is_file());
+                #[cfg(any(target_os = "linux", target_os = "android"))]
+                if regular {
+                    // An audit reads each capture once: the kernel need not keep its pages
+                    // ahead of the box's own working set, nor mark them on every read (Linux
+                    // 6.3 and later; a hint, so a refusal changes nothing).
+                    let _ = nix::fcntl::posix_fadvise(
+                        &file,
+                        0,
+                        0,
+                        nix::fcntl::PosixFadviseAdvice::POSIX_FADV_NOREUSE,
+                    );
+                }
+                let second = Some(&file)
+                    .filter(|_| regular)
+                    .and_then(|f| f.try_clone().ok());
                 let mut source = Self::from_reader(name, Box::new(file))?;
                 // Not through gzip: offsets in the file are not offsets in the capture.
                 source.file = second.filter(|_| matches!(source.format, "pcap" | "pcapng"));
