@@ -1,6 +1,6 @@
 //! A capture file in batches, over `Options::threads` threads.
 //!
-//! A batch (`capture::batch`: about 1 MiB of a pcap or pcapng file, read in place) is read (a
+//! A batch (`capture::batch`: about half a MiB of a pcap or pcapng file, read in place) is read (a
 //! regular file's chunks at their offsets, any number at once, then indexed in order), decoded
 //! (its plain frames on any thread, several batches at once: `decode_plain_frames`; then, in
 //! order, the frames that need the general decoder and its fragment table: `finish_decode`),
