@@ -9,8 +9,10 @@
 # average) sent LOOPS times (default 20: the 1.1 M packets of compare.sh). Needs root, `ip`
 # (iproute2), tcpreplay and tcpdump (apt: tcpreplay tcpdump), GNU time (/usr/bin/time).
 #
-# Both ends of the veth live on this machine: tcpreplay and the kernel's delivery of each frame
-# run on one core, the scan on the other. The kernel's own backlog (net.core.netdev_max_backlog)
+# The frames never leave the namespace: its links have no address and no route, so the kernel
+# there only hands them to the capture and drops them. Both ends of the veth live on this
+# machine: tcpreplay and the kernel's delivery of each frame run on one core, the scan on the
+# other. The kernel's own backlog (net.core.netdev_max_backlog)
 # is raised for the run and put back after it, so frames are lost only where a slow reader
 # loses them (libpcap's ring), and counted there.
 set -euo pipefail
