@@ -17,10 +17,10 @@ use super::file::{
 use super::RawPacket;
 
 /// Bytes of one batch's buffer: a chunk of the file is read into it in place, pcap records or
-/// pcapng blocks and all. About the least `read_chunk` takes (`MIN_CHUNK`, in whole KiB): the
-/// copy into a batch and the walk of it after stay closer to the core. On an Intel VM with
-/// 2 MiB of L2 per core, one and two threads ran 5% faster than with 1 MiB chunks; on an AMD
-/// one, 64 KiB to 2 MiB made no difference (BENCHMARKS.md).
+/// pcapng blocks and all. Just above the least `read_chunk` takes (`MIN_CHUNK`, 512 KiB and
+/// 128 bytes), so that the copy into a batch and the walk of it stay closer to the core. On an
+/// Intel VM with 2 MiB of L2 per core, one and two threads ran 5% faster than with 1 MiB
+/// chunks; on an AMD one, 64 KiB to 2 MiB made no difference (BENCHMARKS.md).
 const CHUNK: usize = 528 << 10;
 /// Room for the packets of a batch allocated at first (the list grows if a chunk holds more).
 const BATCH_PACKETS: usize = 4096;
