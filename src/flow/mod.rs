@@ -667,30 +667,26 @@ impl FlowTable {
 
     /// Hands out the flows idle at capture time `now` (`SweepClock` says when to look).
     pub fn sweep(&mut self, now: u64, fold: impl FnMut(Flow)) {
-        let flows = &self.flows;
-        let idle: Vec<usize> = flows
-            .iter_buckets()
-            .filter(|&i| {
-                flows
-                    .get_bucket(i)
-                    .is_some_and(|(_, f)| now.saturating_sub(f.last_ts) > f.idle_limit())
-            })
+        let idle: Vec<FlowKey> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| now.saturating_sub(f.last_ts) > f.idle_limit())
+            .map(|(k, _)| *k)
             .collect();
-        self.take_buckets(idle, fold);
+        self.take(idle, fold);
     }
 
-    /// Takes the flows in `buckets` out of the table, in that order, and hands each to
-    /// `fold`. Removing a flow moves no other, so the buckets stay valid meanwhile.
-    fn take_buckets(
-        &mut self,
-        buckets: impl IntoIterator<Item = usize>,
-        mut fold: impl FnMut(Flow),
-    ) {
-        for bucket in buckets {
-            if let Ok(entry) = self.flows.get_bucket_entry(bucket) {
+    /// Takes the flows of `keys` out of the table, in that order, and hands each to `fold`;
+    /// the number taken.
+    fn take(&mut self, keys: impl IntoIterator<Item = FlowKey>, mut fold: impl FnMut(Flow)) -> u64 {
+        let mut taken = 0;
+        for key in keys {
+            if let Ok(entry) = self.flows.find_entry(key.hash, |(k, _)| *k == key) {
+                taken += 1;
                 fold(entry.remove().0 .1);
             }
         }
+        taken
     }
 
     /// When the table holds more than its cap, hands out the least recently seen eighth.
@@ -706,10 +702,11 @@ impl FlowTable {
     /// that `enforce_cap` costs O(n) only every n/8 new flows.
     #[cold]
     #[inline(never)]
-    fn fold_oldest(&mut self, mut fold: impl FnMut(Flow)) {
-        // Each flow by its bucket, not its key: 16 bytes a flow to gather and sort instead of
-        // 72. The selection compares times only, so it picks and orders the same flows as it
-        // would with the keys.
+    fn fold_oldest(&mut self, fold: impl FnMut(Flow)) {
+        // Every flow's age with its bucket (16 bytes), not its key (72): the eighth to fold is
+        // chosen among them, and only its keys are gathered, all before the table changes (a
+        // bucket is a flow's place only until one is removed). The selection compares times
+        // only, so it picks and orders the same flows as it would with the keys.
         let flows = &self.flows;
         let mut by_age: Vec<(u64, usize)> = flows
             .iter_buckets()
@@ -717,13 +714,12 @@ impl FlowTable {
             .collect();
         let cut = (self.max_flows / 8).max(1);
         by_age.select_nth_unstable_by_key(cut, |(ts, _)| *ts);
-        let mut evicted = 0;
-        let oldest = by_age.into_iter().take(cut).map(|(_, bucket)| bucket);
-        self.take_buckets(oldest, |flow| {
-            evicted += 1;
-            fold(flow);
-        });
-        self.evicted_by_cap += evicted;
+        let oldest: Vec<FlowKey> = by_age
+            .iter()
+            .take(cut)
+            .filter_map(|&(_, i)| flows.get_bucket(i).map(|(k, _)| *k))
+            .collect();
+        self.evicted_by_cap += self.take(oldest, fold);
     }
 
     /// A period boundary (`scan --every`): hands every flow that carried packets since the last
@@ -976,7 +972,7 @@ mod tests {
     }
 
     /// Over its cap the table folds its least recently seen eighth, and a sweep folds the
-    /// idle flows; both in a stable order, and neither disturbs the flows that stay.
+    /// idle flows; neither disturbs the flows that stay.
     #[test]
     fn the_cap_folds_the_oldest_and_a_sweep_the_idle() {
         let at = |port: u16, secs: u64| PacketMeta {
