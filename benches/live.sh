@@ -12,9 +12,10 @@
 # The frames never leave the namespace: its links have no address and no route, so the kernel
 # there only hands them to the capture and drops them. Both ends of the veth live on this
 # machine: tcpreplay and the kernel's delivery of each frame run on one core, the scan on the
-# other. The kernel's own backlog (net.core.netdev_max_backlog)
-# is raised for the run and put back after it, so frames are lost only where a slow reader
-# loses them (libpcap's ring), and counted there.
+# other. The kernel's own backlog (net.core.netdev_max_backlog) is raised for the run and put
+# back after it, so frames are lost only where a slow reader loses them (libpcap's ring), and
+# counted there. A reader that loses frames never reaches its packet count: it is stopped after
+# LOOPS + 30 seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 loops=${LOOPS:-20}
@@ -67,6 +68,7 @@ run() {
   local name=$1 rate=$2; shift 2
   local log=$work/reader.log times=$work/time
   : > "$log"
+  rm -f "$work/report.json"
   local drops_before
   drops_before=$(softnet_drops)
   ip netns exec "$ns" /usr/bin/time -o "$times" -f '%U %S %M' "$@" > "$work/out" 2> "$log" &
@@ -109,7 +111,8 @@ for rate in "--mbps=1000" "--topspeed"; do
     --format json -o "$work/report.json"
   # -Z root: tcpdump run as root otherwise becomes the user `tcpdump` and hands the file it
   # writes to that user, /dev/null included.
-  run "tcpdump -w /dev/null" "$rate" tcpdump -i sa0 -n -Z root -B 32768 -c "$packets" -w /dev/null
+  run "tcpdump -w /dev/null" "$rate" timeout -s INT "$cap" \
+    tcpdump -i sa0 -n -Z root -B 32768 -c "$packets" -w /dev/null
 done
 echo "received: frames the reader got; pcap drop: frames libpcap's ring had no room for;"
 echo "lost: frames the kernel dropped before any reader (backlog); CPU s: the reader's user + system time."
