@@ -526,6 +526,16 @@ mod tests {
         }
     }
 
+    /// The report of a live capture that saw no packet, with these drop counters.
+    fn live_report(kernel: u64, interface: u64) -> Report {
+        let catalogue = Catalogue::from_sources(&[]).unwrap();
+        let policy = Policy::default();
+        let (outcome, _) =
+            Pipeline::with_policy(&catalogue, &policy, Options::default(), NoSignals).finish();
+        Report::build(&outcome, &catalogue, &policy, Vec::new(), Vec::new())
+            .with_capture(live(kernel, interface))
+    }
+
     #[test]
     fn clients_past_the_endpoint_cap_are_a_warning() {
         let catalogue = Catalogue::from_sources(&[]).unwrap();
@@ -547,16 +557,10 @@ mod tests {
 
     #[test]
     fn drops_in_a_live_capture_are_a_warning() {
-        let catalogue = Catalogue::from_sources(&[]).unwrap();
-        let policy = Policy::default();
-        let (outcome, _) =
-            Pipeline::with_policy(&catalogue, &policy, Options::default(), NoSignals).finish();
-        let clean = Report::build(&outcome, &catalogue, &policy, Vec::new(), Vec::new())
-            .with_capture(live(0, 0));
+        let clean = live_report(0, 0);
         assert!(clean.warnings.is_empty(), "{:?}", clean.warnings);
         for (kernel, interface) in [(7, 0), (0, 3)] {
-            let report = Report::build(&outcome, &catalogue, &policy, Vec::new(), Vec::new())
-                .with_capture(live(kernel, interface));
+            let report = live_report(kernel, interface);
             assert_eq!(report.warnings.len(), 1);
             assert_eq!(report.stats.warnings, 1);
             let text = &report.warnings[0];
@@ -591,12 +595,7 @@ mod tests {
     /// times and catalogue words included, is escaped by every renderer.
     #[test]
     fn a_hostile_saved_report_renders_inert() {
-        let catalogue = Catalogue::from_sources(&[]).unwrap();
-        let policy = Policy::default();
-        let (outcome, _) =
-            Pipeline::with_policy(&catalogue, &policy, Options::default(), NoSignals).finish();
-        let report = Report::build(&outcome, &catalogue, &policy, Vec::new(), Vec::new())
-            .with_capture(live(0, 0));
+        let report = live_report(0, 0);
         let mut json = serde_json::to_value(&report).unwrap();
         let bad = "<script>x</script>\u{1b}[2J";
         let traffic = serde_json::json!({"flows": 1, "bytes_up": 1, "bytes_down": 1,
