@@ -392,3 +392,105 @@ fn every_corpus_capture_reports_the_same_in_every_mode() {
         same_in_every_mode(&catalogue, &name, &bytes, tight);
     }
 }
+
+/// `bytes` (a capture) with every packet followed by a damaged copy of it, as a pcapng file
+/// (one interface per link type): bytes of its headers changed, bytes anywhere set to 0, 255
+/// or any value, the frame cut short, or a header bit flipped and the frame perhaps cut. The
+/// copy keeps the original's time and original length, so it lands inside the flow of the
+/// packet it copies (sequence numbers, lengths and checksums that no longer agree). `None`
+/// when `bytes` is no capture. Also returns how many copies were damaged.
+fn damaged(bytes: &[u8], label: &str) -> Option<(Vec<u8>, usize)> {
+    use shadowai::synth::pcapng::{InterfaceDesc, PcapngWriter};
+    use shadowai::synth::XorShift64;
+    let mut source =
+        FileSource::from_reader(label.to_string(), Box::new(Cursor::new(bytes.to_vec()))).ok()?;
+    let mut rng = XorShift64::from_label(label);
+    let mut random = |below: usize| (rng.next_u64() % below.max(1) as u64) as usize;
+    let mut out = Vec::new();
+    let mut writer = PcapngWriter::new(&mut out, shadowai::synth::Endian::Little).ok()?;
+    let mut interfaces: Vec<(u32, u32)> = Vec::new();
+    let mut count = 0;
+    while let Ok(Some(packet)) = source.next_packet() {
+        let interface = match interfaces.iter().find(|(lt, _)| *lt == packet.link_type) {
+            Some(&(_, id)) => id,
+            None => {
+                let link_type = u16::try_from(packet.link_type).ok()?;
+                let id = writer
+                    .add_interface(&InterfaceDesc::new(link_type).nanos())
+                    .ok()?;
+                interfaces.push((packet.link_type, id));
+                id
+            }
+        };
+        let (ts, orig_len, data) = (packet.ts_nanos, packet.orig_len, packet.data.to_vec());
+        writer
+            .write_packet_with_orig_len(interface, ts, orig_len, &data)
+            .ok()?;
+        if data.is_empty() {
+            continue;
+        }
+        let mut copy = data.clone();
+        match random(4) {
+            0 => {
+                let headers = copy.len().min(160);
+                for _ in 0..1 + random(4) {
+                    copy[random(headers)] = random(256) as u8;
+                }
+            }
+            1 => {
+                for _ in 0..1 + random(6) {
+                    let at = random(copy.len());
+                    copy[at] = [0, 255, random(256) as u8][random(3)];
+                }
+            }
+            2 => copy.truncate(random(copy.len())),
+            _ => {
+                let at = random(copy.len().min(96));
+                copy[at] ^= 1 << random(8);
+                if random(2) == 0 {
+                    let end = at + 1 + random(copy.len() - at);
+                    copy.truncate(end);
+                }
+            }
+        }
+        let orig_len = orig_len.max(copy.len() as u32);
+        writer
+            .write_packet_with_orig_len(interface, ts, orig_len, &copy)
+            .ok()?;
+        count += 1;
+    }
+    drop(writer);
+    Some((out, count))
+}
+
+/// Nothing that parses packets may panic, and damage must not make the report depend on the
+/// thread count either: every corpus capture with a damaged copy after each packet (`damaged`)
+/// is read in every mode, with the same report in each.
+#[test]
+fn damaged_corpus_captures_report_the_same_in_every_mode() {
+    let Some(dir) = corpus_dir() else {
+        eprintln!("SKIPPED: ../shared/corpus not found; the damaged-corpus check did not run");
+        return;
+    };
+    let catalogue = Catalogue::embedded().expect("embedded rules");
+    let mut files = Vec::new();
+    captures(&dir, &mut files);
+    files.sort();
+    let (mut read, mut copies) = (0, 0);
+    for path in &files {
+        let bytes = std::fs::read(path).expect("readable");
+        let label = path.file_name().map(|n| n.to_string_lossy().to_string());
+        let Some((damaged, count)) = damaged(&bytes, &label.unwrap_or_default()) else {
+            continue;
+        };
+        let name = format!("{} (damaged)", path.display());
+        same_in_every_mode(&catalogue, &name, &damaged, Limits::default());
+        read += 1;
+        copies += count;
+    }
+    eprintln!("{read} captures, {copies} damaged packets");
+    assert!(
+        read > 150 && copies > 50_000,
+        "{read} captures, {copies} damaged packets"
+    );
+}
