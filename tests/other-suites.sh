@@ -11,7 +11,8 @@
 #      reason in tests/conformance/other-suites.tsv.
 #   3. No AI finding on any of them (tests/conformance.rs, against the empty list
 #      tests/conformance/other-suites-ai-findings.tsv): none of them holds AI traffic.
-#   4. The report byte for byte the same in every thread mode (tests/threads.rs).
+#   4. The report byte for byte the same in every thread mode (tests/threads.rs), also with a
+#      damaged copy after every packet.
 #
 # Needs: curl, tshark (apt: tshark), and ../shared/corpus/make_truth.sh. Takes about 10 minutes
 # on 2 cores. Not part of .ci/run: it downloads 48 MB.
@@ -71,5 +72,6 @@ export SHADOWAI_EXCEPTIONS=$repo/tests/conformance/other-suites.tsv
 export SHADOWAI_MIN_RECALL=0.94
 export SHADOWAI_AI_FINDINGS=$repo/tests/conformance/other-suites-ai-findings.tsv
 cargo test --release --quiet --test conformance -- --nocapture
-cargo test --release --quiet --test threads -- every_corpus_capture_reports_the_same_in_every_mode
+cargo test --release --quiet --test threads -- every_corpus_capture_reports_the_same_in_every_mode \
+  damaged_corpus_captures_report_the_same_in_every_mode
 [ "$failures" -eq 0 ]

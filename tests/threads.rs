@@ -489,8 +489,10 @@ fn damaged_corpus_captures_report_the_same_in_every_mode() {
         copies += count;
     }
     eprintln!("{read} captures, {copies} damaged packets");
+    // Most captures read, with tens of damaged packets each on average (hundreds in
+    // ../shared/corpus, about thirty in the other suites of tests/other-suites.sh).
     assert!(
-        read > 150 && copies > 50_000,
+        read > 150 && copies > 10 * read,
         "{read} captures, {copies} damaged packets"
     );
 }
