@@ -262,9 +262,7 @@ impl Report {
     pub fn devices_with_ai(&self) -> usize {
         self.devices.iter().filter(|d| d.ai_services > 0).count()
     }
-}
 
-impl Report {
     pub fn build(
         outcome: &Outcome,
         catalogue: &Catalogue,

@@ -23,6 +23,8 @@ use shadowai::classify::policy::Policy;
 use shadowai::classify::rules::Catalogue;
 use shadowai::pipeline::{NoSignals, Options, Pipeline, Signal, SignalSink};
 use shadowai::report::Report;
+use shadowai::synth::pcap::{pcap_bytes, PcapFormat};
+use shadowai::synth::TsResolution;
 
 const LINK_TYPES: [u32; 18] = [
     1, 113, 276, 12, 14, 101, 228, 229, 0, 108, 9, 50, 51, 239, 105, 127, 192, 258,
@@ -38,25 +40,6 @@ impl SignalSink for Count {
     fn signal(&mut self, signal: &Signal<'_>) {
         self.0 += signal.value.len();
     }
-}
-
-/// A pcap file (nanosecond clock) of `packets` on `link_type`.
-fn pcap(link_type: u32, packets: &[(u64, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_3c4du32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&262_144u32.to_le_bytes());
-    out.extend_from_slice(&link_type.to_le_bytes());
-    for (ts, data) in packets {
-        out.extend_from_slice(&((ts / 1_000_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&((ts % 1_000_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(data);
-    }
-    out
 }
 
 fn batches(file: &[u8], threads: usize) -> String {
@@ -116,7 +99,12 @@ fuzz_target!(|data: &[u8]| {
             ts += 20_000_000;
             at = end;
         }
-        pcap(link_type, &packets)
+        let format = PcapFormat {
+            link_type,
+            resolution: TsResolution::Nano,
+            ..PcapFormat::default()
+        };
+        pcap_bytes(format, packets).expect("pcap in memory")
     };
     // Packet by packet with signals, as inspect reads.
     let mut pipeline = Pipeline::new(catalogue(), Options::default(), Count(0));
