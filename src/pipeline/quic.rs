@@ -19,6 +19,9 @@ pub(super) struct QuicFlow {
     /// The keys of the current CRYPTO stream's DCID, once a later Initial needed them.
     keys: Option<InitialKeys>,
     version: Option<Version>,
+    /// The version whose keys opened the stream's first Initial (`version` itself, but for a
+    /// reserved version).
+    keys_of: Option<Version>,
     /// The DCID whose keys opened the current CRYPTO stream.
     dcid: Vec<u8>,
     assembler: CryptoAssembler,
@@ -82,6 +85,7 @@ impl QuicFlow {
                     // hellos are whole in the first, which derived its own.
                     self.keys = None;
                     self.version = Some(info.version);
+                    self.keys_of = Some(info.keys_of);
                     self.dcid = info.dcid.to_vec();
                 }
                 if let Some(fresh) = fresh {
@@ -91,11 +95,11 @@ impl QuicFlow {
             Err(_) => {
                 // Later client Initials carry the server's connection ID but keep the keys of
                 // the first one.
-                let Some(version) = self.version else {
+                let (Some(version), Some(keys_of)) = (self.version, self.keys_of) else {
                     return self.failed();
                 };
                 if self.keys.is_none() {
-                    self.keys = InitialKeys::derive(version, &self.dcid, Side::Client);
+                    self.keys = InitialKeys::derive_as(version, keys_of, &self.dcid, Side::Client);
                 }
                 let Some(keys) = self.keys.as_ref() else {
                     return self.failed();

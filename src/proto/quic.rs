@@ -93,6 +93,12 @@ impl Version {
         }
     }
 
+    /// Whether this is a version reserved to force version negotiation (0x?a?a?a?a, RFC 9000
+    /// §15).
+    pub fn is_reserved(self) -> bool {
+        matches!(self, Version::Unknown(value) if keys::is_reserved(value))
+    }
+
     /// Whether the Initial keys of this version are known (see `keys.rs` for the list).
     pub fn has_initial_keys(self) -> bool {
         keys::has_initial_keys(self)
@@ -123,13 +129,15 @@ impl Version {
 
     /// Long headers of this version follow RFC 9000 §17.2 (length-prefixed connection IDs,
     /// token and Length fields), which every version with Initial keys does, plus drafts and
-    /// mvfst versions whose keys are unknown.
+    /// mvfst versions whose keys are unknown, and the versions reserved to force version
+    /// negotiation, whose packets are laid out as the version whose keys they use (draft 29's
+    /// or v1's, RFC 9000's layout: see `keys.rs`).
     fn has_ietf_long_header(self) -> bool {
         match self {
             Version::V1 | Version::V2 | Version::Mvfst(_) => true,
             Version::Draft(n) => n >= 22,
             Version::Google(_) => !self.is_gquic_cleartext(),
-            Version::Unknown(_) => false,
+            Version::Unknown(_) => self.is_reserved(),
         }
     }
 
@@ -231,6 +239,9 @@ pub fn peek(datagram: &[u8]) -> Option<Peek<'_>> {
 pub struct InitialInfo<'a> {
     /// Version of the first Initial that decrypted.
     pub version: Version,
+    /// The version whose keys opened it: `version`, but for a reserved version (see
+    /// [`InitialKeys::derive_as`]).
+    pub keys_of: Version,
     /// Its Destination Connection ID (the one its keys came from).
     pub dcid: &'a [u8],
     /// Its Source Connection ID.
@@ -328,28 +339,48 @@ fn walk_datagram<'a>(
             undecryptable += 1;
             continue;
         }
-        let keys = match given_keys {
-            Some(keys) if keys.version() == packet.version => keys,
+        let opened = match given_keys {
+            Some(keys) if keys.version() == packet.version => {
+                packet::open(&packet, keys, scratch).map(|opened| (opened, keys.keys_of()))
+            }
             Some(_) => {
                 undecryptable += 1;
                 continue;
             }
             None => {
-                let reuse = matches!(&derived, Some((v, dcid, _)) if *v == packet.version && *dcid == packet.dcid);
-                if !reuse {
-                    let Some(keys) = InitialKeys::derive(packet.version, packet.dcid, Side::Client)
-                    else {
+                // The keys of the packet's own version; for a reserved version, each version
+                // whose keys it may use, until one opens it.
+                let mut opened = None;
+                for keys_of in keys::keys_tried(packet.version).into_iter().flatten() {
+                    let reuse = matches!(&derived, Some((v, dcid, keys))
+                        if *v == packet.version && *dcid == packet.dcid && keys.keys_of() == keys_of);
+                    if !reuse {
+                        let keys = InitialKeys::derive_as(
+                            packet.version,
+                            keys_of,
+                            packet.dcid,
+                            Side::Client,
+                        );
+                        derived = keys.map(|keys| (packet.version, packet.dcid, keys));
+                    }
+                    let Some((_, _, keys)) = &derived else {
                         continue;
                     };
-                    derived = Some((packet.version, packet.dcid, keys));
+                    let attempt =
+                        packet::open(&packet, keys, scratch).map(|opened| (opened, keys_of));
+                    let done = attempt.is_ok();
+                    opened = Some(attempt);
+                    if done {
+                        break;
+                    }
                 }
-                match &derived {
-                    Some((_, _, keys)) => keys,
+                match opened {
+                    Some(opened) => opened,
                     None => continue,
                 }
             }
         };
-        let Ok(opened) = packet::open(&packet, keys, scratch) else {
+        let Ok((opened, keys_of)) = opened else {
             undecryptable += 1;
             continue;
         };
@@ -360,7 +391,7 @@ fn walk_datagram<'a>(
             }
             _ => frames::walk_initial_frames(frames, on_crypto),
         };
-        let entry = info.get_or_insert_with(|| first_info(&packet, opened.packet_number));
+        let entry = info.get_or_insert_with(|| first_info(&packet, opened.packet_number, keys_of));
         entry.initials += 1;
         match walked {
             Ok(counts) => entry.crypto_frames += counts.crypto,
@@ -381,9 +412,14 @@ fn walk_datagram<'a>(
     }
 }
 
-fn first_info<'a>(packet: &LongPacket<'a>, packet_number: u64) -> InitialInfo<'a> {
+fn first_info<'a>(
+    packet: &LongPacket<'a>,
+    packet_number: u64,
+    keys_of: Version,
+) -> InitialInfo<'a> {
     InitialInfo {
         version: packet.version,
+        keys_of,
         dcid: packet.dcid,
         scid: packet.scid,
         token_len: packet.token.len(),

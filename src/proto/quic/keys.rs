@@ -8,7 +8,15 @@
 //! drafts 22 and mvfst 0xfaceb001 share draft-22's salt, drafts 23-28 and mvfst
 //! 0xfaceb002/0xfaceb00e draft-23's, drafts 29-32 draft-29's, drafts 33-34 v1's, and Google's
 //! Q050, T050 and T051 each have their own. Every other version has no known Initial keys
-//! (`None`), and nothing is derived for it.
+//! (`None`), and nothing is derived for it, except the versions reserved to force version
+//! negotiation (`is_reserved`).
+//!
+//! A reserved version (0x?a?a?a?a, RFC 9000 §15) has no keys of its own: a client that sends
+//! an Initial of one to make the server answer with Version Negotiation still protects it with
+//! the keys of a version it speaks. Wireshark assumes draft 29's; the clients in nDPI's and
+//! the QUIC interop runner's captures use draft 29's or v1's. Both are tried, in that order
+//! (`keys_tried`): a wrong key never passes the AEAD tag, so the one that opens the packet is
+//! the client's.
 
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use aes::Aes128;
@@ -100,9 +108,28 @@ fn version_secrets(version: Version) -> Option<(&'static [u8; 20], Labels)> {
     Some((salt, LABELS_V1))
 }
 
-/// Whether [`InitialKeys::derive`] knows `version`.
+/// Whether `value` is a version reserved to force version negotiation: 0x?a?a?a?a (RFC 9000
+/// §15).
+pub(crate) fn is_reserved(value: u32) -> bool {
+    value & 0x0f0f_0f0f == 0x0a0a_0a0a
+}
+
+/// The versions whose Initial keys may protect an Initial of `version`, in the order to try
+/// them: the version itself when its keys are known; draft 29's, then v1's, for a reserved
+/// version; none for any other.
+pub(crate) fn keys_tried(version: Version) -> [Option<Version>; 2] {
+    match version {
+        Version::Unknown(value) if is_reserved(value) => {
+            [Some(Version::Draft(29)), Some(Version::V1)]
+        }
+        _ if version_secrets(version).is_some() => [Some(version), None],
+        _ => [None, None],
+    }
+}
+
+/// Whether [`InitialKeys::derive`] may open an Initial of `version`.
 pub(crate) fn has_initial_keys(version: Version) -> bool {
-    version_secrets(version).is_some()
+    keys_tried(version)[0].is_some()
 }
 
 /// Which endpoint's Initial secret: the client's ("client in") or the server's ("server in").
@@ -116,7 +143,11 @@ pub enum Side {
 /// the Destination Connection ID of the client's first Initial) and reuse for every packet.
 #[derive(Clone)]
 pub struct InitialKeys {
+    /// The version of the packets these keys open.
     version: Version,
+    /// The version whose salt and labels made them: `version` itself, or for a reserved
+    /// version the one tried (`keys_tried`).
+    keys_of: Version,
     aead: Aes128Gcm,
     iv: [u8; 12],
     hp: Aes128,
@@ -127,6 +158,7 @@ impl std::fmt::Debug for InitialKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InitialKeys")
             .field("version", &self.version)
+            .field("keys_of", &self.keys_of)
             .finish_non_exhaustive()
     }
 }
@@ -143,20 +175,35 @@ pub(crate) struct KeyMaterial {
 impl InitialKeys {
     /// The Initial keys of `side` for a connection whose client chose `dcid` as Destination
     /// Connection ID (any length: the RFC asks for at least 8 bytes, Wireshark and real
-    /// servers take shorter). `None` for a version without known Initial keys.
+    /// servers take shorter). `None` for a version without known Initial keys; for a reserved
+    /// version, the first keys tried (draft 29's, as Wireshark assumes).
     pub fn derive(version: Version, dcid: &[u8], side: Side) -> Option<Self> {
-        let material = key_material(version, dcid, side)?;
+        let [first, _] = keys_tried(version);
+        Self::derive_as(version, first?, dcid, side)
+    }
+
+    /// The keys of `keys_of` for packets of `version` (one of `keys_tried(version)`; any
+    /// version with known keys is accepted).
+    pub fn derive_as(version: Version, keys_of: Version, dcid: &[u8], side: Side) -> Option<Self> {
+        let material = key_material(keys_of, dcid, side)?;
         Some(InitialKeys {
             version,
+            keys_of,
             aead: Aes128Gcm::new(&material.key.into()),
             iv: material.iv,
             hp: Aes128::new(&material.hp.into()),
         })
     }
 
-    /// The version these keys belong to.
+    /// The version of the packets these keys open.
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// The version whose salt and labels made these keys (`version()` but for a reserved
+    /// version).
+    pub fn keys_of(&self) -> Version {
+        self.keys_of
     }
 
     /// The 5-byte header protection mask for a 16-byte `sample` (RFC 9001 §5.4.3).
@@ -351,10 +398,36 @@ mod tests {
             Version::Draft(35),
             Version::Mvfst(0xface_b003),
             Version::Google(u32::from_be_bytes(*b"Q046")),
-            Version::Unknown(0x1a2a_3a4a),
+            Version::Unknown(0x1a2a_3a4b),
+            Version::Unknown(0x0a0a_0a1b),
         ] {
             assert!(InitialKeys::derive(version, &RFC_DCID, Side::Client).is_none());
         }
+    }
+
+    #[test]
+    fn reserved_versions_try_draft_29_then_v1_keys() {
+        for value in [0x0a0a_0a0a, 0x1a2a_3a4a, 0xbaba_baba, 0xfafa_fafa] {
+            let version = Version::Unknown(value);
+            assert!(is_reserved(value) && has_initial_keys(version));
+            assert_eq!(
+                keys_tried(version),
+                [Some(Version::Draft(29)), Some(Version::V1)]
+            );
+            let keys = InitialKeys::derive(version, &RFC_DCID, Side::Client).unwrap();
+            assert_eq!(
+                (keys.version(), keys.keys_of()),
+                (version, Version::Draft(29))
+            );
+            let draft = key_material(Version::Draft(29), &RFC_DCID, Side::Client).unwrap();
+            assert_eq!(key_material(version, &RFC_DCID, Side::Client), None);
+            assert_eq!(keys.iv, draft.iv);
+        }
+        for value in [0x0a0a_0a0b, 0x0000_0000, 0xa0a0_a0a0] {
+            assert!(!is_reserved(value));
+            assert_eq!(keys_tried(Version::Unknown(value)), [None, None]);
+        }
+        assert_eq!(keys_tried(Version::V2), [Some(Version::V2), None]);
     }
 
     #[test]

@@ -62,12 +62,15 @@ pub(crate) fn parse_header(datagram: &[u8]) -> ProtoResult<Header<'_>> {
     let dcid = reader.bytes(dcid_len)?;
     let scid_len = usize::from(reader.u8()?);
     let scid = reader.bytes(scid_len)?;
+    let long_cids = dcid_len > MAX_CID_LEN || scid_len > MAX_CID_LEN;
     let packet_type = if version == Version::Unknown(0) {
         PacketType::VersionNegotiation
-    } else if !version.has_ietf_long_header() {
+    } else if !version.has_ietf_long_header() || (version.is_reserved() && long_cids) {
         // Only the invariants are known: no type, no length, nothing after it can be found.
+        // (A reserved version is laid out as the version whose keys it uses, whose connection
+        // IDs are at most 20 bytes: with longer ones it is some other layout.)
         PacketType::Other
-    } else if dcid_len > MAX_CID_LEN || scid_len > MAX_CID_LEN {
+    } else if long_cids {
         return Err(ProtoError::Invalid("connection ID longer than 20 bytes"));
     } else {
         version.long_packet_type(first)
@@ -325,12 +328,14 @@ mod tests {
             parse_long(&too_big),
             Err(ProtoError::Invalid("connection ID longer than 20 bytes"))
         );
-        // Unknown versions may use longer CIDs (RFC 8999 allows 255).
-        too_big[1..5].copy_from_slice(&0x1a2a_3a4au32.to_be_bytes());
-        assert_eq!(
-            parse_long(&too_big).unwrap().0.packet_type,
-            PacketType::Other
-        );
+        // Unknown versions may use longer CIDs (RFC 8999 allows 255), reserved ones too.
+        for version in [0x1a2a_3a4bu32, 0x1a2a_3a4a] {
+            too_big[1..5].copy_from_slice(&version.to_be_bytes());
+            assert_eq!(
+                parse_long(&too_big).unwrap().0.packet_type,
+                PacketType::Other
+            );
+        }
     }
 
     #[test]

@@ -388,6 +388,61 @@ fn later_initials_keyed_by_the_first_dcid() {
 }
 
 #[test]
+fn reserved_version_initials_open_with_the_keys_their_client_used() {
+    // A client forcing version negotiation sends a reserved version (0x?a?a?a?a) but protects
+    // the Initial with the keys of a version it speaks: draft 29's or v1's are found by their
+    // tag; v2's (another layout of the type bits and other labels) are not tried.
+    let hello = handshake("chat.reserved.test");
+    let mut frames = vec![0x06, 0x00];
+    crate::proto::quic::wire::put_varint(&mut frames, hello.len() as u64);
+    frames.extend_from_slice(&hello);
+    frames.resize(frames.len().max(1150), 0);
+    for value in [0x0a0a_0a0a, 0xbaba_baba] {
+        let version = Version::Unknown(value);
+        for keys_of in [Version::Draft(29), Version::V1] {
+            let keys = InitialKeys::derive_as(version, keys_of, &RFC_DCID, Side::Client).unwrap();
+            let datagram = build::seal_initial(&keys, &RFC_DCID, b"", 2, 0, &frames);
+            let peeked = peek(&datagram).unwrap();
+            assert_eq!(peeked.packet_type, PacketType::Initial);
+            assert!(peeked.has_client_hello_candidate());
+            let (info, crypto) = crypto_of(&datagram);
+            let info = info.unwrap();
+            assert_eq!((info.version, info.keys_of), (version, keys_of));
+            assert_eq!(crypto, vec![(0, hello.clone())]);
+            let hello_back = hello_of(std::slice::from_ref(&datagram)).unwrap();
+            assert_eq!(hello_back.sni(), Some("chat.reserved.test"));
+            // A later Initial keyed by the first DCID opens with the same keys.
+            let later = build::seal_initial(&keys, b"server-cid", b"", 2, 1, &frames);
+            let mut scratch = Vec::new();
+            let again = client_initial_crypto_with_keys(&later, &keys, &mut scratch, |_, _| {});
+            assert_eq!(again.map(|info| info.keys_of), Ok(keys_of));
+        }
+        let v2 = InitialKeys::derive_as(version, Version::V2, &RFC_DCID, Side::Client).unwrap();
+        let datagram = build::seal_initial(&v2, &RFC_DCID, b"", 2, 0, &frames);
+        assert_eq!(
+            crypto_of(&datagram).0,
+            Err(ProtoError::Invalid("Initial packet did not decrypt"))
+        );
+    }
+    // A version that is not reserved and has no keys is not even tried.
+    let keys = InitialKeys::derive_as(
+        Version::Unknown(0x0a0a_0a0b),
+        Version::V1,
+        &RFC_DCID,
+        Side::Client,
+    )
+    .unwrap();
+    let datagram = build::seal_initial(&keys, &RFC_DCID, b"", 2, 0, &frames);
+    assert!(!peek(&datagram).unwrap().has_client_hello_candidate());
+    assert_eq!(
+        crypto_of(&datagram).0,
+        Err(ProtoError::Invalid(
+            "no Initial packet of a version with known keys"
+        ))
+    );
+}
+
+#[test]
 fn peek_tells_what_it_can_without_crypto() {
     assert_eq!(peek(&[]), None);
     assert_eq!(peek(&[0x40; 1200]), None); // short header
@@ -400,17 +455,28 @@ fn peek_tells_what_it_can_without_crypto() {
         (Version::Unknown(0), PacketType::VersionNegotiation)
     );
     assert!(!peeked.has_client_hello_candidate());
-    // A greased version that forces negotiation: invariants only.
-    let grease = hex("c0 1a2a3a4a 04 01020304 00 00 41 00");
-    let peeked = peek(&grease).unwrap();
+    // A version neither known nor reserved: invariants only.
+    let unknown = hex("c0 1a2a3a4b 04 01020304 00 00 41 00");
+    let peeked = peek(&unknown).unwrap();
     assert_eq!(peeked.packet_type, PacketType::Other);
     assert!(!peeked.has_client_hello_candidate());
     assert_eq!(
-        crypto_of(&grease).0,
+        crypto_of(&unknown).0,
         Err(ProtoError::Invalid(
             "no Initial packet of a version with known keys"
         ))
     );
+    // A reserved version that forces negotiation: laid out as RFC 9000's Initial, a candidate
+    // (`reserved_version_initials_open_with_the_keys_their_client_used`); one with connection
+    // IDs over 20 bytes is invariants only, as RFC 8999 allows.
+    let grease = hex("c0 1a2a3a4a 04 01020304 00 00 41 00");
+    let peeked = peek(&grease).unwrap();
+    assert_eq!(peeked.packet_type, PacketType::Initial);
+    assert!(peeked.has_client_hello_candidate());
+    let mut long_cid = hex("c0 1a2a3a4a 15");
+    long_cid.extend([0u8; 21]);
+    long_cid.extend([0, 0, 0]);
+    assert_eq!(peek(&long_cid).unwrap().packet_type, PacketType::Other);
     // Retry: the SCID is the DCID of the client's next Initials.
     let retry =
         hex("f0 00000001 00 08 f067a5502a4262b5 746f6b656e 04a265ba2eff4d829058fb3f0f2496ba");
