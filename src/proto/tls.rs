@@ -250,12 +250,22 @@ fn parse_body(body: &[u8]) -> ProtoResult<ClientHello> {
     );
     // Bytes after the extensions block are not ours to judge; they are ignored.
     while !extensions.0.is_empty() {
-        let ext_type = extensions
-            .u16()
-            .ok_or(invalid("truncated extension header"))?;
+        let ext_type = extensions.u16().ok_or("truncated extension header");
         let data = extensions
             .vec16()
-            .ok_or(invalid("extension overruns the extensions block"))?;
+            .ok_or("extension overruns the extensions block");
+        let (ext_type, data) = match (ext_type, data) {
+            (Ok(ext_type), Ok(data)) => (ext_type, data),
+            (Err(reason), _) | (_, Err(reason)) => {
+                // A damaged extension ends the walk. A server name read before it is still
+                // the one the client asked for (tshark reads such a hello the same way); with
+                // none, the hello is invalid.
+                return match hello.sni {
+                    Some(_) => Ok(hello),
+                    None => Err(invalid(reason)),
+                };
+            }
+        };
         hello.extensions = hello.extensions.saturating_add(1);
         hello.grease |= is_grease(ext_type);
         match ext_type {
@@ -737,6 +747,19 @@ mod tests {
                 "{offset}"
             );
         }
+        // Damage after the server_name extension leaves the name it carries: the length of
+        // the session_ticket extension after it (at 133-134) overruns the block.
+        let mut late = stream.clone();
+        late[133] = 0xff;
+        let hello = parse_client_hello_records(&late).unwrap();
+        assert_eq!(hello.sni.as_deref(), Some("google.de"));
+        assert!(hello.alpn.is_empty());
+        // So does an extensions block that ends inside the last extension's header.
+        let mut cut = stream.clone();
+        cut[89] -= 1;
+        let hello = parse_client_hello_records(&cut).unwrap();
+        assert_eq!(hello.sni.as_deref(), Some("google.de"));
+        assert_eq!(hello.alpn, ["spdy/3", "spdy/3.1", "http/1.1"]);
         // A handshake length shorter than its content cuts a field short.
         let mut short = stream.clone();
         short[8] = 60;
