@@ -177,7 +177,10 @@ fn note_header<'a>(line: &'a [u8], host: &mut Option<&'a [u8]>, user_agent: &mut
         return;
     };
     let name = line.get(..colon).unwrap_or_default();
-    let value = trim_ows(line.get(colon + 1..).unwrap_or_default());
+    // A field value may not hold a NUL (RFC 9110 §5.5); one that does ends there, as tshark
+    // and C string servers read it (and as DHCP's names are read).
+    let value = line.get(colon + 1..).unwrap_or_default();
+    let value = trim_ows(value.split(|&b| b == 0).next().unwrap_or_default());
     if name.eq_ignore_ascii_case(b"host") {
         host.get_or_insert(value);
     } else if name.eq_ignore_ascii_case(b"user-agent") {
@@ -221,6 +224,16 @@ mod tests {
         assert_eq!(head.user_agent, Some(&b"curl/8"[..]));
         assert_eq!(head.head_len, req.len() - 4);
         assert_eq!(head.absolute_uri_authority(), None);
+    }
+
+    #[test]
+    fn a_value_ends_at_a_nul() {
+        let req = b"POST /x HTTP/1.1\r\nHost:%s\x002.20.3.5\r\nUser-Agent: a \x00b\r\n\r\n";
+        let head = parse_request_head(req).unwrap();
+        assert_eq!(head.host, Some(&b"%s"[..]));
+        assert_eq!(head.user_agent, Some(&b"a"[..]));
+        let empty = parse_request_head(b"GET / HTTP/1.1\r\nHost: \x00x\r\n\r\n").unwrap();
+        assert_eq!(empty.host, Some(&b""[..]));
     }
 
     #[test]
