@@ -288,6 +288,14 @@ impl Decoder {
                     next = mirrored.net;
                     continue;
                 }
+                Inner::Relayed(bytes) => {
+                    // A station's frame that its access point relays to the controller is the
+                    // station's own traffic, as a mirrored frame is.
+                    let relayed = wlan::relayed(bytes)?;
+                    (src_mac, dst_mac, vlan) = (relayed.src_mac, relayed.dst_mac, relayed.vlan);
+                    next = relayed.net;
+                    continue;
+                }
             };
             if let link::Net::Other { .. } = inner_net {
                 // ARP or LLDP inside an overlay: the packet seen on this network is the tunnel's.

@@ -1,6 +1,6 @@
 //! Tunnel headers opened so that the inner packet is the one reported: GRE (RFC 2784/2890, and
 //! PPTP's enhanced GRE carrying PPP), ERSPAN over GRE (types I, II and III), and over UDP: VXLAN
-//! (4789), GENEVE (6081), GTP-U (2152) and Teredo (3544).
+//! (4789), GENEVE (6081), GTP-U (2152), Teredo (3544) and CAPWAP's data channel (5247).
 //!
 //! Each function answers `None` when the bytes are not a tunnel it can open (wrong flags, an
 //! unknown inner protocol, a control message, nothing inside): the packet is then reported as the
@@ -8,6 +8,10 @@
 //! with no type field, so their inner version is read from the nibble, as the protocols define.
 //! ERSPAN is not an overlay but a switch's remote mirror: the frame inside is the audited
 //! network's own traffic, so its MAC addresses and VLAN are the devices' (`Inner::Mirrored`).
+//! So is the frame inside CAPWAP (RFC 5415), which a Wi-Fi access point sends its stations'
+//! traffic in to a controller: a station's own Ethernet frame (`Inner::Mirrored`) or 802.11
+//! frame (`Inner::Relayed`). Encrypted (DTLS) data channels, keep-alives and fragments are not
+//! opened.
 //! Not opened: GRE with source routing (RFC 1701), VXLAN-GPE, L2TP. (MPLS over Ethernet is read
 //! by the link layer, `link::by_ethertype`.)
 
@@ -22,6 +26,9 @@ pub(crate) enum Inner<'a> {
     /// A mirrored Ethernet frame (ERSPAN): the traffic itself, whose addresses and VLAN replace
     /// the tunnel's.
     Mirrored(&'a [u8]),
+    /// A station's 802.11 frame relayed by its access point (CAPWAP): likewise the traffic
+    /// itself (`wlan::relayed` reads it).
+    Relayed(&'a [u8]),
 }
 
 const GRE_CHECKSUM: u16 = 0x8000;
@@ -43,6 +50,11 @@ const ETHERTYPE_ERSPAN_III: u16 = 0x22eb;
 pub(crate) const VXLAN_PORT: u16 = 4789;
 pub(crate) const GENEVE_PORT: u16 = 6081;
 pub(crate) const GTP_U_PORT: u16 = 2152;
+/// CAPWAP's data channel (RFC 5415 §3.1); 5246, its control channel, carries no stations'
+/// traffic.
+pub(crate) const CAPWAP_DATA_PORT: u16 = 5247;
+/// CAPWAP's wireless binding of IEEE 802.11 (RFC 5416).
+const CAPWAP_WBID_IEEE80211: u32 = 1;
 pub(crate) const TEREDO_PORT: u16 = 3544;
 
 /// Smallest Ethernet frame worth opening (a header).
@@ -93,7 +105,13 @@ pub(crate) fn gre(data: &[u8]) -> Option<Inner<'_>> {
 /// tunnel's port (nearly all) costs its port checks only.
 #[inline(always)]
 pub(crate) fn over_udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Inner<'_>> {
-    let tunnel = [VXLAN_PORT, GENEVE_PORT, GTP_U_PORT, TEREDO_PORT];
+    let tunnel = [
+        VXLAN_PORT,
+        GENEVE_PORT,
+        GTP_U_PORT,
+        TEREDO_PORT,
+        CAPWAP_DATA_PORT,
+    ];
     if !tunnel.contains(&src_port) && !tunnel.contains(&dst_port) {
         return None;
     }
@@ -111,6 +129,8 @@ fn tunnel_over_udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Inner
         gtp_u(payload)
     } else if either(TEREDO_PORT) {
         teredo(payload)
+    } else if either(CAPWAP_DATA_PORT) {
+        capwap_data(payload)
     } else {
         None
     }
@@ -222,6 +242,25 @@ fn teredo(payload: &[u8]) -> Option<Inner<'_>> {
         .then_some(Inner::Net(Net::Ipv6(rest)))
 }
 
+/// A CAPWAP data packet (RFC 5415 §4.3): the preamble (version 0, type 0: a plain header; 1
+/// is DTLS), then HLEN (the header's length in 4-byte words), RID, WBID and the flags T (the
+/// payload is the binding's native frame, else Ethernet), F (a fragment) and K (a keep-alive).
+/// The header's optional parts (radio MAC, wireless information) are inside HLEN.
+fn capwap_data(payload: &[u8]) -> Option<Inner<'_>> {
+    let word = u32::from_be_bytes(payload.get(..4)?.try_into().ok()?);
+    let (preamble, hlen, wbid) = (word >> 24, (word >> 19) & 0x1f, (word >> 9) & 0x1f);
+    let (native, fragment, keep_alive) = (word & 0x100 != 0, word & 0x80 != 0, word & 0x08 != 0);
+    if preamble != 0 || hlen < 2 || fragment || keep_alive {
+        return None;
+    }
+    let frame = payload.get(usize::try_from(hlen * 4).ok()?..)?;
+    match (native, wbid) {
+        (false, _) => (frame.len() >= ETHERNET_HEADER_LEN).then_some(Inner::Mirrored(frame)),
+        (true, CAPWAP_WBID_IEEE80211) => (!frame.is_empty()).then_some(Inner::Relayed(frame)),
+        (true, _) => None,
+    }
+}
+
 fn ip_by_version(inner: &[u8]) -> Option<Inner<'_>> {
     match inner.first()? >> 4 {
         4 => Some(Inner::Net(Net::Ipv4(inner))),
@@ -244,6 +283,7 @@ mod tests {
             Inner::Net(Net::Other { .. }) => None,
             Inner::Ethernet(bytes) => Some(('e', *bytes.first()?)),
             Inner::Mirrored(bytes) => Some(('m', *bytes.first()?)),
+            Inner::Relayed(bytes) => Some(('w', *bytes.first()?)),
         }
     }
 
@@ -397,6 +437,48 @@ mod tests {
         assert_eq!(teredo(&bytes[..bytes.len() - 1]), None);
     }
 
+    /// ndpi/capwap.pcap frame 280: a Cisco access point's data channel header (HLEN 4, RID 1,
+    /// WBID 1, T and W set, one byte of wireless information) and the start of the station's
+    /// 802.11 frame, its frame control swapped (`01 08`).
+    const CAPWAP_CISCO: &str = "00204320 00000000 0104ed4d 00000000 0108 2c00 580a20690e20";
+
+    #[test]
+    fn capwap_data_channel() {
+        let cisco = hex(CAPWAP_CISCO);
+        assert_eq!(
+            first_inner_byte(over_udp(12380, CAPWAP_DATA_PORT, &cisco)),
+            Some(('w', 0x01))
+        );
+        assert_eq!(
+            first_inner_byte(over_udp(CAPWAP_DATA_PORT, 12380, &cisco)),
+            Some(('w', 0x01))
+        );
+        // T clear: an Ethernet frame after a header of two words.
+        let mut ethernet = hex("00100000 00000000");
+        ethernet.extend([0x3c; 14]);
+        assert_eq!(
+            first_inner_byte(over_udp(40000, CAPWAP_DATA_PORT, &ethernet)),
+            Some(('m', 0x3c))
+        );
+        assert_eq!(over_udp(40000, CAPWAP_DATA_PORT, &ethernet[..21]), None);
+        // Not opened: DTLS (preamble type 1), a fragment (F), a keep-alive (K), a binding other
+        // than 802.11, a header shorter than its fixed part or longer than the packet, the
+        // control channel.
+        let changed = |at: usize, value: u8| {
+            let mut bytes = cisco.clone();
+            bytes[at] = value;
+            over_udp(12380, CAPWAP_DATA_PORT, &bytes).is_some()
+        };
+        assert!(changed(3, 0x20)); // as it was
+        assert!(!changed(0, 0x01));
+        assert!(!changed(3, 0xa0));
+        assert!(!changed(3, 0x28));
+        assert!(!changed(2, 0x45));
+        assert!(!changed(1, 0x08));
+        assert!(!changed(1, 0x48));
+        assert_eq!(over_udp(12380, 5246, &cisco), None);
+    }
+
     #[test]
     fn prefixes_never_panic() {
         for text in [
@@ -406,12 +488,19 @@ mod tests {
             GENEVE_ETHERNET,
             GTP_U,
             TEREDO,
+            CAPWAP_CISCO,
         ] {
             let bytes = hex(text);
             for cut in 0..=bytes.len() {
                 let prefix = &bytes[..cut];
                 let _ = gre(prefix);
-                for port in [VXLAN_PORT, GENEVE_PORT, GTP_U_PORT, TEREDO_PORT] {
+                for port in [
+                    VXLAN_PORT,
+                    GENEVE_PORT,
+                    GTP_U_PORT,
+                    TEREDO_PORT,
+                    CAPWAP_DATA_PORT,
+                ] {
                     let _ = over_udp(port, 1, prefix);
                 }
             }

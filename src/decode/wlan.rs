@@ -46,7 +46,21 @@ fn not_ip<'a>(src_mac: Option<[u8; 6]>, dst_mac: Option<[u8; 6]>) -> LinkFrame<'
 
 /// LINKTYPE_IEEE802_11: the 802.11 frame alone.
 pub(crate) fn ieee80211(data: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
-    frame(data, false)
+    frame(data, false, false)
+}
+
+/// A station's 802.11 frame as its access point relays it to a controller (CAPWAP's native
+/// frame format). Cisco's access points send the frame control's two bytes swapped (which
+/// Wireshark undoes by default); others do not. A frame relayed from or to a station has To DS
+/// or From DS set, which puts a 1 in the protocol version bits when the bytes are swapped: the
+/// order whose frame control reads as a version-0 data frame is taken, the one as sent first.
+pub(crate) fn relayed(data: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
+    let data_frame = |fc0: u8| fc0 & 0x03 == 0 && (fc0 >> 2) & 0x03 == 2;
+    let swapped = match data {
+        [fc0, fc1, ..] => !data_frame(*fc0) && data_frame(*fc1),
+        _ => false,
+    };
+    frame(data, false, swapped)
 }
 
 /// LINKTYPE_IEEE802_11_RADIOTAP: a radiotap header (version 0, its length little-endian in
@@ -63,7 +77,7 @@ pub(crate) fn radiotap(data: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
         .filter(|_| length >= 8)
         .ok_or(truncated)?;
     let datapad = radiotap_flags(fields).is_some_and(|f| f & RADIOTAP_FLAG_DATAPAD != 0);
-    frame(data.get(length..).unwrap_or_default(), datapad)
+    frame(data.get(length..).unwrap_or_default(), datapad, false)
 }
 
 /// The flags field of a radiotap header (`header`: the whole header), if present: the fields
@@ -104,17 +118,21 @@ pub(crate) fn ppi(data: &[u8]) -> Result<LinkFrame<'_>, DecodeError> {
         .filter(|_| length >= 8)
         .ok_or(DecodeError::Malformed("ppi header truncated"))?;
     match inner {
-        LINKTYPE_IEEE802_11 => frame(rest, false),
+        LINKTYPE_IEEE802_11 => frame(rest, false, false),
         LINKTYPE_ETHERNET => ethernet(rest),
         _ => Err(DecodeError::UnsupportedLinkType(inner)),
     }
 }
 
 /// An 802.11 frame; `datapad`: the payload starts at the next multiple of 4 after the header.
-fn frame(data: &[u8], datapad: bool) -> Result<LinkFrame<'_>, DecodeError> {
+fn frame(data: &[u8], datapad: bool, swapped: bool) -> Result<LinkFrame<'_>, DecodeError> {
     let truncated = DecodeError::Malformed("802.11 header truncated");
     let control: [u8; 2] = super::array(data, 0).ok_or(truncated)?;
-    let [fc0, fc1] = control;
+    let [fc0, fc1] = if swapped {
+        [control[1], control[0]]
+    } else {
+        control
+    };
     if fc0 & 0x03 != 0 {
         return Err(DecodeError::Malformed("802.11 protocol version not 0"));
     }

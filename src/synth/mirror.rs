@@ -1,7 +1,8 @@
 //! A switch's remote mirror (ERSPAN over GRE): a captured Ethernet frame as the collector
 //! receives it, in an Ethernet/IPv4/GRE packet from the switch, with the ERSPAN header of
 //! type I (none, GRE without a sequence number), II (8 bytes, version 1) or III (12 bytes,
-//! version 2, without the platform-specific subheader).
+//! version 2, without the platform-specific subheader). And a Wi-Fi access point's CAPWAP
+//! data channel to its controller, which carries its stations' frames.
 
 use std::io;
 
@@ -64,5 +65,57 @@ pub fn erspan(frame: &[u8], kind: Erspan, session: u16, seq: u32) -> io::Result<
     ip.write(&mut packet)
         .map_err(|_| invalid("IPv4 header not written"))?;
     packet.extend(gre);
+    Ok(packet)
+}
+
+/// The access point's and the controller's MAC and IPv4 addresses.
+pub const ACCESS_POINT: ([u8; 6], [u8; 4]) = ([0x58, 0x0a, 0x20, 0x00, 0x00, 0x01], [10, 9, 1, 10]);
+pub const CONTROLLER: ([u8; 6], [u8; 4]) = ([0x58, 0x0a, 0x20, 0x00, 0x00, 0x99], [10, 9, 1, 9]);
+
+/// What a CAPWAP data packet carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capwap {
+    /// An Ethernet frame (T = 0).
+    Ethernet,
+    /// An 802.11 frame, the binding's native format (T = 1, WBID 1), as written.
+    Native,
+    /// An 802.11 frame with its frame control's two bytes swapped, as Cisco's access points
+    /// send it.
+    NativeSwapped,
+}
+
+/// `frame` sent by the access point to the controller on CAPWAP's data channel (UDP 5247), in
+/// a header of 16 bytes (HLEN 4) with one byte of wireless information (RFC 5415 §4.3).
+pub fn capwap(frame: &[u8], kind: Capwap) -> io::Result<Vec<u8>> {
+    // Version 0, type 0 | HLEN 4, RID 1, WBID 1, T | W; fragment ID and offset 0; wireless
+    // length 1, RSSI, padding.
+    let native = kind != Capwap::Ethernet;
+    if native && frame.len() < 2 {
+        return Err(invalid(
+            "an 802.11 frame starts with two bytes of frame control",
+        ));
+    }
+    let word: u32 = (4 << 19) | (1 << 14) | (1 << 9) | (u32::from(native) << 8) | (1 << 5);
+    let mut udp_payload = word.to_be_bytes().to_vec();
+    udp_payload.extend([0, 0, 0, 0, 1, 0xc4, 0, 0, 0, 0, 0, 0]);
+    let start = udp_payload.len();
+    udp_payload.extend_from_slice(frame);
+    if kind == Capwap::NativeSwapped {
+        udp_payload.swap(start, start + 1);
+    }
+    let udp_len = u16::try_from(8 + udp_payload.len()).map_err(|_| invalid("frame too big"))?;
+    let mut ip = Ipv4Header::new(udp_len, 64, IpNumber::UDP, ACCESS_POINT.1, CONTROLLER.1)
+        .map_err(|_| invalid("frame too big"))?;
+    ip.header_checksum = ip.calc_header_checksum();
+    let mut packet = CONTROLLER.0.to_vec();
+    packet.extend(ACCESS_POINT.0);
+    packet.extend([0x08, 0x00]);
+    ip.write(&mut packet)
+        .map_err(|_| invalid("IPv4 header not written"))?;
+    packet.extend(12380u16.to_be_bytes());
+    packet.extend(5247u16.to_be_bytes());
+    packet.extend(udp_len.to_be_bytes());
+    packet.extend([0, 0]); // no checksum (allowed over IPv4)
+    packet.extend(udp_payload);
     Ok(packet)
 }

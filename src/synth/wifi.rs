@@ -17,6 +17,18 @@ const SNAP: [u8; 6] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00];
 /// `frame` (Ethernet II, no tag) carried over Wi-Fi: To DS when its source is `station`
 /// (addresses BSSID, SA, DA), else From DS toward the station (DA, BSSID, SA).
 pub fn ethernet_to_radiotap(frame: &[u8], station: [u8; 6], bssid: [u8; 6]) -> io::Result<Vec<u8>> {
+    let mut wifi = ethernet_to_80211(frame, station, bssid)?;
+    let mut crc = flate2::Crc::new();
+    crc.update(&wifi);
+    wifi.extend(crc.sum().to_le_bytes());
+    let mut captured = RADIOTAP.to_vec();
+    captured.extend(wifi);
+    Ok(captured)
+}
+
+/// The 802.11 QoS data frame of `ethernet_to_radiotap`, alone (no radiotap header, no frame
+/// check sequence), as an access point relays it in CAPWAP.
+pub fn ethernet_to_80211(frame: &[u8], station: [u8; 6], bssid: [u8; 6]) -> io::Result<Vec<u8>> {
     let (Some(dst), Some(src), Some(ethertype), Some(payload)) = (
         frame.get(0..6),
         frame.get(6..12),
@@ -43,10 +55,5 @@ pub fn ethernet_to_radiotap(frame: &[u8], station: [u8; 6], bssid: [u8; 6]) -> i
     wifi.extend(SNAP);
     wifi.extend_from_slice(ethertype);
     wifi.extend_from_slice(payload);
-    let mut crc = flate2::Crc::new();
-    crc.update(&wifi);
-    wifi.extend(crc.sum().to_le_bytes());
-    let mut captured = RADIOTAP.to_vec();
-    captured.extend(wifi);
-    Ok(captured)
+    Ok(wifi)
 }

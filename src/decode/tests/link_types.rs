@@ -336,6 +336,47 @@ fn erspan_reports_the_mirrored_frame_with_its_own_addresses() {
     );
 }
 
+/// A Wi-Fi access point's CAPWAP data channel to its controller (frames the project's writer
+/// makes; tshark reads them as CAPWAP with the station's frame inside, the swapped one with its
+/// default "Swap Frame Control", the other with it off): the station's 802.11
+/// frame, its frame control as sent or swapped as Cisco sends it, or its Ethernet frame. The
+/// station's MACs are the packet's, not the access point's.
+#[test]
+fn capwap_reports_the_stations_frame_with_its_own_addresses() {
+    use crate::synth::frame::L2Options;
+    use crate::synth::mirror::{capwap, Capwap, ACCESS_POINT};
+    use crate::synth::wifi::ethernet_to_80211;
+    let (station, router) = ([0x1c, 0xab, 0xa7, 0, 0, 0x9d], ROUTER);
+    let dns = dns_query_frame(station, 10, L2Options::default());
+    let wifi = ethernet_to_80211(&dns, station, ACCESS_POINT.0).unwrap();
+    let cases = [
+        (Capwap::Native, &wifi),
+        (Capwap::NativeSwapped, &wifi),
+        (Capwap::Ethernet, &dns),
+    ];
+    for (kind, frame) in cases {
+        let data = capwap(frame, kind).unwrap();
+        let mut decoder = Decoder::new();
+        let meta = ip_of(&mut decoder, &packet(1, &data, 0));
+        assert_eq!(
+            (meta.src_mac, meta.dst_mac),
+            (Some(station), Some(router)),
+            "{kind:?}"
+        );
+        assert_eq!(
+            (meta.src_ip.to_string(), meta.dst_port, meta.payload.len()),
+            (s("192.168.1.10"), 53, 29),
+            "{kind:?}"
+        );
+    }
+    // A data channel packet that is not CAPWAP (another preamble) stays the UDP packet seen.
+    let mut data = capwap(&wifi, Capwap::Native).unwrap();
+    data[14 + 20 + 8] = 0x10;
+    let mut decoder = Decoder::new();
+    let meta = ip_of(&mut decoder, &packet(1, &data, 0));
+    assert_eq!((meta.dst_port, meta.src_mac), (5247, Some(ACCESS_POINT.0)));
+}
+
 /// MPLS over Ethernet inside a VLAN (a frame the project's writer makes, read the same by
 /// tshark): two labels, the second the bottom of the stack, then IPv4 by its version nibble.
 #[test]
