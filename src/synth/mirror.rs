@@ -55,16 +55,27 @@ pub fn erspan(frame: &[u8], kind: Erspan, session: u16, seq: u32) -> io::Result<
         }
     }
     gre.extend_from_slice(frame);
-    let length = u16::try_from(gre.len()).map_err(|_| invalid("mirrored frame too big"))?;
-    let mut ip = Ipv4Header::new(length, 64, IpNumber::GRE, SWITCH.1, COLLECTOR.1)
-        .map_err(|_| invalid("mirrored frame too big"))?;
+    ipv4_packet(SWITCH, COLLECTOR, IpNumber::GRE, &gre)
+}
+
+/// An Ethernet/IPv4 packet from `from` to `to` (MAC and IPv4 address each) carrying `payload`
+/// as `protocol`.
+fn ipv4_packet(
+    from: ([u8; 6], [u8; 4]),
+    to: ([u8; 6], [u8; 4]),
+    protocol: IpNumber,
+    payload: &[u8],
+) -> io::Result<Vec<u8>> {
+    let length = u16::try_from(payload.len()).map_err(|_| invalid("payload too big"))?;
+    let mut ip = Ipv4Header::new(length, 64, protocol, from.1, to.1)
+        .map_err(|_| invalid("payload too big"))?;
     ip.header_checksum = ip.calc_header_checksum();
-    let mut packet = COLLECTOR.0.to_vec();
-    packet.extend(SWITCH.0);
+    let mut packet = to.0.to_vec();
+    packet.extend(from.0);
     packet.extend([0x08, 0x00]);
     ip.write(&mut packet)
         .map_err(|_| invalid("IPv4 header not written"))?;
-    packet.extend(gre);
+    packet.extend_from_slice(payload);
     Ok(packet)
 }
 
@@ -104,18 +115,11 @@ pub fn capwap(frame: &[u8], kind: Capwap) -> io::Result<Vec<u8>> {
         udp_payload.swap(start, start + 1);
     }
     let udp_len = u16::try_from(8 + udp_payload.len()).map_err(|_| invalid("frame too big"))?;
-    let mut ip = Ipv4Header::new(udp_len, 64, IpNumber::UDP, ACCESS_POINT.1, CONTROLLER.1)
-        .map_err(|_| invalid("frame too big"))?;
-    ip.header_checksum = ip.calc_header_checksum();
-    let mut packet = CONTROLLER.0.to_vec();
-    packet.extend(ACCESS_POINT.0);
-    packet.extend([0x08, 0x00]);
-    ip.write(&mut packet)
-        .map_err(|_| invalid("IPv4 header not written"))?;
-    packet.extend(12380u16.to_be_bytes());
-    packet.extend(5247u16.to_be_bytes());
-    packet.extend(udp_len.to_be_bytes());
-    packet.extend([0, 0]); // no checksum (allowed over IPv4)
-    packet.extend(udp_payload);
-    Ok(packet)
+    let mut udp = Vec::with_capacity(usize::from(udp_len));
+    udp.extend(12380u16.to_be_bytes());
+    udp.extend(5247u16.to_be_bytes());
+    udp.extend(udp_len.to_be_bytes());
+    udp.extend([0, 0]); // no checksum (allowed over IPv4)
+    udp.extend(udp_payload);
+    ipv4_packet(ACCESS_POINT, CONTROLLER, IpNumber::UDP, &udp)
 }
