@@ -135,11 +135,22 @@ pub(crate) fn skip_v6_extensions(
     next_header: u8,
     bytes: &[u8],
 ) -> Result<(u8, &[u8]), DecodeError> {
-    let walk = walk_extensions(next_header, bytes, bytes.len())?;
+    skip_v6_extensions_of_cut(next_header, bytes, bytes.len())
+        .map(|(protocol, rest, _)| (protocol, rest))
+}
+
+/// `skip_v6_extensions` for a fragmentable part of `claimed` bytes of which only `bytes` were
+/// captured; also gives the claimed length left after the extension headers.
+pub(crate) fn skip_v6_extensions_of_cut(
+    next_header: u8,
+    bytes: &[u8],
+    claimed: usize,
+) -> Result<(u8, &[u8], usize), DecodeError> {
+    let walk = walk_extensions(next_header, bytes, claimed)?;
     if walk.fragment.is_some() {
         return Err(DecodeError::Malformed("ipv6 fragment header repeated"));
     }
-    Ok((walk.protocol, walk.payload))
+    Ok((walk.protocol, walk.payload, walk.claimed_payload_len))
 }
 
 /// The result of walking an IPv6 extension header chain.

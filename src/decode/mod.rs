@@ -227,7 +227,18 @@ impl Decoder {
                 ..
             } = header;
 
-            if let Some(fragment) = fragment {
+            let cut = payload.len() < claimed_payload_len;
+            if let Some(FragInfo { offset: 0, .. }) = fragment.filter(|_| cut) {
+                // A first fragment cut by the snap length leaves a hole that no later fragment
+                // fills: its datagram is never whole. Its own headers and the bytes captured
+                // are read as any packet the snap length cut is read (as tshark reads them):
+                // its flow is counted and named from what is there. Its datagram's later
+                // fragments wait in the table, and expire.
+                if header.is_v6 {
+                    (protocol, payload, claimed_payload_len) =
+                        ip::skip_v6_extensions_of_cut(protocol, payload, claimed_payload_len)?;
+                }
+            } else if let Some(fragment) = fragment {
                 let (buffer, rest) = std::mem::take(&mut spare_buffers)
                     .split_first_mut()
                     .ok_or(DecodeError::Malformed("nested fragments too deep"))?;

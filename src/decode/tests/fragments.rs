@@ -238,3 +238,38 @@ fn tunnel_nesting_is_bounded() {
         }
     }
 }
+
+/// A first fragment cut by the snap length (nDPI's badpackets.pcap: DNS responses of 1,500-byte
+/// first fragments captured to 489 bytes) can never be reassembled, but its own headers and
+/// captured bytes are read as any cut packet's are; a later fragment cut short is malformed,
+/// one captured whole waits in the table.
+#[test]
+fn first_fragment_cut_by_the_snap_length_is_read_as_far_as_it_goes() {
+    let mut udp = vec![0, 53, 0x3f, 0x7a, 0x0d, 0x65, 0, 0];
+    udp.extend((0..1000u32).map(|i| i as u8));
+    let first = ipv4(17, 0x5151, 0, true, 1, &udp);
+    let mut decoder = Decoder::new();
+    let meta = ip_of(&mut decoder, &packet(228, &first[..200], 0));
+    assert_eq!((meta.src_port, meta.dst_port), (53, 16250));
+    assert_eq!(meta.transport, Transport::Udp);
+    assert_eq!((meta.ip_len, meta.payload.len()), (1028, 172));
+    assert!(meta.payload_truncated);
+    assert_eq!(meta.payload, &udp[8..180]);
+    let second = ipv4(17, 0x5151, 126, false, 1, &[7; 400]);
+    assert_eq!(
+        decoder.decode(&packet(228, &second[..200], 1)),
+        Err(DecodeError::Malformed("ip fragment truncated"))
+    );
+    assert_eq!(
+        decoder.decode(&packet(228, &second, 2)),
+        Ok(Decoded::FragmentHeld)
+    );
+    assert_eq!(decoder.stats().reassembled, 0);
+    // IPv6: the fragment header, then the UDP header of the first of seven fragments.
+    let first6 = hex(IP6_FRAG_1);
+    let mut decoder = Decoder::new();
+    let meta = ip_of(&mut decoder, &packet(1, &first6[..100], 0));
+    assert_eq!((meta.src_port, meta.dst_port), (5353, 5353));
+    assert_eq!(meta.payload.len(), 100 - 14 - 40 - 8 - 8);
+    assert!(meta.payload_truncated);
+}
