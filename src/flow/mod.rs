@@ -179,11 +179,11 @@ impl Flow {
             protocol: key.protocol(),
             client,
             server,
-            client_mac: if client_first {
+            client_mac: station(if client_first {
                 meta.src_mac
             } else {
                 meta.dst_mac
-            },
+            }),
             first_ts: meta.ts_nanos,
             last_ts: meta.ts_nanos,
             bytes_up: 0,
@@ -502,6 +502,13 @@ fn sender_is_client(meta: &PacketMeta<'_>) -> bool {
     }
 }
 
+/// `mac` if it can be one station's: a group address (the I/G bit set: broadcast, multicast)
+/// names no one device. No station sends from one, but anonymised captures (zeek's chromium
+/// ones) rewrite MACs into them; the client is then known by its IP address.
+fn station(mac: Option<[u8; 6]>) -> Option<[u8; 6]> {
+    mac.filter(|mac| mac[0] & 0x01 == 0)
+}
+
 /// IPv4's limited broadcast and multicast, IPv6 multicast: addresses of no one host. (A
 /// subnet's broadcast address cannot be told without its mask.)
 fn is_group(ip: IpAddr) -> bool {
@@ -643,7 +650,7 @@ impl FlowTable {
                 flow.bytes_up += bytes;
                 flow.packets_up += 1;
                 if flow.client_mac.is_none() {
-                    flow.client_mac = seen.src_mac();
+                    flow.client_mac = station(seen.src_mac());
                 }
             }
             Direction::Down => {
@@ -969,6 +976,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A group MAC (broadcast, multicast; anonymised captures rewrite MACs into them) is no
+    /// client's MAC: the flow waits for an individual one from its client, or keeps none.
+    #[test]
+    fn a_group_mac_is_no_clients_mac() {
+        let (group, station_mac) = (
+            [0x33, 0x33, 0x3b, 0xed, 0xcb, 0x6c],
+            [0x3c, 0x22, 0xfb, 0, 0, 1],
+        );
+        let up = |mac: [u8; 6]| PacketMeta {
+            src_mac: Some(mac),
+            dst_mac: Some([0x02, 0, 0, 0, 0, 9]),
+            ..between(("10.0.0.7", 51_000), ("104.18.32.47", 443), Transport::Udp)
+        };
+        let mut table = FlowTable::new(16);
+        let key = FlowKey::of(UDP, &up(group));
+        let (flow, _, created) = table.track(&key, &up(group), |_| {});
+        assert!(created);
+        assert_eq!(flow.client_mac, None);
+        let (flow, _, _) = table.track(&key, &up([0xff; 6]), |_| {});
+        assert_eq!(flow.client_mac, None);
+        let (flow, _, _) = table.track(&key, &up(station_mac), |_| {});
+        assert_eq!(flow.client_mac, Some(station_mac));
+        assert_eq!(station(Some(station_mac)), Some(station_mac));
     }
 
     /// Over its cap the table folds its least recently seen eighth, and a sweep folds the
