@@ -120,7 +120,7 @@ pub(super) fn tcp(data: &[u8], claimed: usize) -> Result<L4<'_>, DecodeError> {
     })
 }
 
-#[inline]
+#[inline(always)]
 pub(super) fn udp(data: &[u8], claimed: usize) -> Result<Layer4<'_>, DecodeError> {
     let fixed: [u8; 8] = array(data, 0).ok_or(DecodeError::Malformed("udp header truncated"))?;
     let src_port = u16::from_be_bytes([fixed[0], fixed[1]]);

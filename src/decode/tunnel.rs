@@ -57,6 +57,13 @@ pub(crate) const CAPWAP_DATA_PORT: u16 = 5247;
 const CAPWAP_WBID_IEEE80211: u32 = 1;
 pub(crate) const TEREDO_PORT: u16 = 3544;
 
+const _: () = assert!(
+    GTP_U_PORT < TEREDO_PORT
+        && TEREDO_PORT < VXLAN_PORT
+        && VXLAN_PORT < CAPWAP_DATA_PORT
+        && CAPWAP_DATA_PORT < GENEVE_PORT
+);
+
 /// Smallest Ethernet frame worth opening (a header).
 const ETHERNET_HEADER_LEN: usize = 14;
 /// GTP-U extension headers chained in one packet; real ones carry one or two.
@@ -105,14 +112,16 @@ pub(crate) fn gre(data: &[u8]) -> Option<Inner<'_>> {
 /// tunnel's port (nearly all) costs its port checks only.
 #[inline(always)]
 pub(crate) fn over_udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Inner<'_>> {
-    let tunnel = [
-        VXLAN_PORT,
-        GENEVE_PORT,
-        GTP_U_PORT,
-        TEREDO_PORT,
-        CAPWAP_DATA_PORT,
-    ];
-    if !tunnel.contains(&src_port) && !tunnel.contains(&dst_port) {
+    // Every tunnel's port lies in GTP-U's to GENEVE's: most datagrams (DNS, QUIC, ephemeral
+    // ports) fail that range at once.
+    let tunnel = |port| {
+        (GTP_U_PORT..=GENEVE_PORT).contains(&port)
+            && matches!(
+                port,
+                VXLAN_PORT | GENEVE_PORT | GTP_U_PORT | TEREDO_PORT | CAPWAP_DATA_PORT
+            )
+    };
+    if !tunnel(src_port) && !tunnel(dst_port) {
         return None;
     }
     tunnel_over_udp(src_port, dst_port, payload)

@@ -177,15 +177,18 @@ fn note_header<'a>(line: &'a [u8], host: &mut Option<&'a [u8]>, user_agent: &mut
         return;
     };
     let name = line.get(..colon).unwrap_or_default();
+    let slot = if name.eq_ignore_ascii_case(b"host") {
+        host
+    } else if name.eq_ignore_ascii_case(b"user-agent") {
+        user_agent
+    } else {
+        return;
+    };
     // A field value may not hold a NUL (RFC 9110 §5.5); one that does ends there, as tshark
     // and C string servers read it (and as DHCP's names are read).
     let value = line.get(colon + 1..).unwrap_or_default();
-    let value = trim_ows(value.split(|&b| b == 0).next().unwrap_or_default());
-    if name.eq_ignore_ascii_case(b"host") {
-        host.get_or_insert(value);
-    } else if name.eq_ignore_ascii_case(b"user-agent") {
-        user_agent.get_or_insert(value);
-    }
+    let value = memchr::memchr(0, value).map_or(value, |nul| value.get(..nul).unwrap_or_default());
+    slot.get_or_insert(trim_ows(value));
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {
