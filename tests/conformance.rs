@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{captures, corpus_dir};
+use common::{corpus_dir, sorted_captures};
 use shadowai::capture::file::FileSource;
 use shadowai::classify::rules::Catalogue;
 use shadowai::pipeline::{Options, Pipeline};
@@ -139,9 +139,7 @@ fn names_match_tshark_ground_truth() {
         return;
     };
     let catalogue = Catalogue::from_sources(&[]).expect("empty catalogue");
-    let mut files = Vec::new();
-    captures(&corpus, &mut files);
-    files.sort();
+    let files = sorted_captures(&corpus);
     assert!(
         files.len() > 200,
         "corpus looks incomplete: {}",
@@ -246,8 +244,7 @@ fn corpus_gives_no_unexplained_ai_finding() {
     };
     let catalogue = Catalogue::embedded().expect("built-in rules");
     let policy = Policy::default();
-    let mut files = Vec::new();
-    captures(&corpus, &mut files);
+    let files = sorted_captures(&corpus);
     let mut found = BTreeSet::new();
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().to_string();

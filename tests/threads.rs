@@ -10,7 +10,7 @@ mod common;
 
 use std::io::Cursor;
 
-use common::{captures, corpus_dir};
+use common::{corpus_dir, sorted_captures};
 
 use shadowai::capture::file::FileSource;
 use shadowai::capture::RawPacket;
@@ -374,9 +374,7 @@ fn every_corpus_capture_reports_the_same_in_every_mode() {
         return;
     };
     let catalogue = Catalogue::embedded().expect("embedded rules");
-    let mut files = Vec::new();
-    captures(&dir, &mut files);
-    files.sort();
+    let files = sorted_captures(&dir);
     assert!(files.len() > 150, "{} captures", files.len());
     for path in &files {
         let bytes = std::fs::read(path).expect("readable");
@@ -473,9 +471,7 @@ fn damaged_corpus_captures_report_the_same_in_every_mode() {
         return;
     };
     let catalogue = Catalogue::embedded().expect("embedded rules");
-    let mut files = Vec::new();
-    captures(&dir, &mut files);
-    files.sort();
+    let files = sorted_captures(&dir);
     let (mut read, mut copies) = (0, 0);
     for path in &files {
         let bytes = std::fs::read(path).expect("readable");

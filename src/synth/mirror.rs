@@ -5,9 +5,11 @@
 //! data channel to its controller, which carries its stations' frames.
 
 use std::io;
+use std::net::Ipv4Addr;
 
 use etherparse::{IpNumber, Ipv4Header};
 
+use super::frame::{udp_frame, Endpoint, IpIdent, L2Options};
 use super::invalid;
 
 /// Which ERSPAN header the mirrored frame gets.
@@ -55,27 +57,16 @@ pub fn erspan(frame: &[u8], kind: Erspan, session: u16, seq: u32) -> io::Result<
         }
     }
     gre.extend_from_slice(frame);
-    ipv4_packet(SWITCH, COLLECTOR, IpNumber::GRE, &gre)
-}
-
-/// An Ethernet/IPv4 packet from `from` to `to` (MAC and IPv4 address each) carrying `payload`
-/// as `protocol`.
-fn ipv4_packet(
-    from: ([u8; 6], [u8; 4]),
-    to: ([u8; 6], [u8; 4]),
-    protocol: IpNumber,
-    payload: &[u8],
-) -> io::Result<Vec<u8>> {
-    let length = u16::try_from(payload.len()).map_err(|_| invalid("payload too big"))?;
-    let mut ip = Ipv4Header::new(length, 64, protocol, from.1, to.1)
-        .map_err(|_| invalid("payload too big"))?;
+    let length = u16::try_from(gre.len()).map_err(|_| invalid("mirrored frame too big"))?;
+    let mut ip = Ipv4Header::new(length, 64, IpNumber::GRE, SWITCH.1, COLLECTOR.1)
+        .map_err(|_| invalid("mirrored frame too big"))?;
     ip.header_checksum = ip.calc_header_checksum();
-    let mut packet = to.0.to_vec();
-    packet.extend(from.0);
+    let mut packet = COLLECTOR.0.to_vec();
+    packet.extend(SWITCH.0);
     packet.extend([0x08, 0x00]);
     ip.write(&mut packet)
         .map_err(|_| invalid("IPv4 header not written"))?;
-    packet.extend_from_slice(payload);
+    packet.extend(gre);
     Ok(packet)
 }
 
@@ -114,12 +105,13 @@ pub fn capwap(frame: &[u8], kind: Capwap) -> io::Result<Vec<u8>> {
     if kind == Capwap::NativeSwapped {
         udp_payload.swap(start, start + 1);
     }
-    let udp_len = u16::try_from(8 + udp_payload.len()).map_err(|_| invalid("frame too big"))?;
-    let mut udp = Vec::with_capacity(usize::from(udp_len));
-    udp.extend(12380u16.to_be_bytes());
-    udp.extend(5247u16.to_be_bytes());
-    udp.extend(udp_len.to_be_bytes());
-    udp.extend([0, 0]); // no checksum (allowed over IPv4)
-    udp.extend(udp_payload);
-    ipv4_packet(ACCESS_POINT, CONTROLLER, IpNumber::UDP, &udp)
+    let access_point = Endpoint::new(ACCESS_POINT.0, Ipv4Addr::from(ACCESS_POINT.1), 12380);
+    let controller = Endpoint::new(CONTROLLER.0, Ipv4Addr::from(CONTROLLER.1), 5247);
+    udp_frame(
+        &access_point,
+        &controller,
+        L2Options::default(),
+        IpIdent::default(),
+        &udp_payload,
+    )
 }

@@ -21,8 +21,16 @@ pub fn corpus_dir() -> Option<PathBuf> {
     dir.join("truth").is_dir().then_some(dir)
 }
 
+/// Every capture below `dir`, sorted by path.
+pub fn sorted_captures(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    captures(dir, &mut files);
+    files.sort();
+    files
+}
+
 /// Every capture below `dir`, in no particular order.
-pub fn captures(dir: &Path, out: &mut Vec<PathBuf>) {
+fn captures(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };

@@ -119,9 +119,7 @@ pub(crate) fn is_reserved(value: u32) -> bool {
 /// version; none for any other.
 pub(crate) fn keys_tried(version: Version) -> [Option<Version>; 2] {
     match version {
-        Version::Unknown(value) if is_reserved(value) => {
-            [Some(Version::Draft(29)), Some(Version::V1)]
-        }
+        _ if version.is_reserved() => [Some(Version::Draft(29)), Some(Version::V1)],
         _ if version_secrets(version).is_some() => [Some(version), None],
         _ => [None, None],
     }
