@@ -307,6 +307,13 @@ mod tests {
             assert_eq!(t.owner_of(&ip(unbound)), None, "{unbound}");
         }
         assert!(t.mac(&[0xff; 6]).is_none());
+        // A name sent from a group MAC (anonymised captures rewrite MACs into them) is no MAC's:
+        // it goes to the sender's address, as a name with no MAC does.
+        let group = [0x33, 0x33, 0x3b, 0xed, 0xcb, 0x6c];
+        t.learn_name(Some(group), Some(ip("10.0.0.7")), NameSource::Mdns, "pc7");
+        assert!(t.mac(&group).is_none());
+        let names = t.names_of(None, &[ip("10.0.0.7")]);
+        assert_eq!(names.best(), Some(("pc7", NameSource::Mdns)));
         for i in 0..100 {
             t.learn_name(Some(MAC), None, NameSource::Mdns, &format!("n{i}"));
         }
