@@ -282,6 +282,21 @@ fn dns_query_frame(device: [u8; 6], host: u8, l2: crate::synth::frame::L2Options
     udp_frame(&from, &to, l2, IpIdent::default(), &[0x12; 29]).unwrap()
 }
 
+/// Checks that `meta` is `dns_query_frame(device, 10, _)` itself, read from inside a tunnel:
+/// the device's MACs (not the tunnel's), address, port and payload.
+fn assert_relayed_dns_query(meta: &PacketMeta<'_>, device: [u8; 6], case: &dyn std::fmt::Debug) {
+    assert_eq!(
+        (meta.src_mac, meta.dst_mac),
+        (Some(device), Some(ROUTER)),
+        "{case:?}"
+    );
+    assert_eq!(
+        (meta.src_ip.to_string(), meta.dst_port, meta.payload.len()),
+        (s("192.168.1.10"), 53, 29),
+        "{case:?}"
+    );
+}
+
 /// A switch's remote mirror: ERSPAN types I, II and III over GRE (frames the project's writer
 /// makes; tshark reads them as ERSPAN with the same inner frame). The mirrored frame's MACs and
 /// VLAN are the device's, not the switch's; ARP inside is the network's ARP.
@@ -289,7 +304,7 @@ fn dns_query_frame(device: [u8; 6], host: u8, l2: crate::synth::frame::L2Options
 fn erspan_reports_the_mirrored_frame_with_its_own_addresses() {
     use crate::synth::frame::L2Options;
     use crate::synth::mirror::{erspan, Erspan, SWITCH};
-    let (device, router) = ([0x3c, 0x22, 0xfb, 0, 0, 0x10], ROUTER);
+    let device = [0x3c, 0x22, 0xfb, 0, 0, 0x10];
     let tagged = L2Options {
         vlan: Some(20),
         ..L2Options::default()
@@ -306,17 +321,8 @@ fn erspan_reports_the_mirrored_frame_with_its_own_addresses() {
         let data = erspan(&dns, kind, 5, 1).unwrap();
         let mut decoder = Decoder::new();
         let meta = ip_of(&mut decoder, &packet(1, &data, 0));
-        assert_eq!(
-            (meta.src_mac, meta.dst_mac),
-            (Some(device), Some(router)),
-            "{kind:?}"
-        );
+        assert_relayed_dns_query(&meta, device, &kind);
         assert_eq!(meta.vlan, Some(20), "{kind:?}");
-        assert_eq!(
-            (meta.src_ip.to_string(), meta.dst_port, meta.payload.len()),
-            (s("192.168.1.10"), 53, 29),
-            "{kind:?}"
-        );
         let data = erspan(&arp, kind, 5, 2).unwrap();
         match decoder.decode(&packet(1, &data, 0)) {
             Ok(Decoded::NonIp {
@@ -346,7 +352,7 @@ fn capwap_reports_the_stations_frame_with_its_own_addresses() {
     use crate::synth::frame::L2Options;
     use crate::synth::mirror::{capwap, Capwap, ACCESS_POINT};
     use crate::synth::wifi::ethernet_to_80211;
-    let (station, router) = ([0x1c, 0xab, 0xa7, 0, 0, 0x9d], ROUTER);
+    let station = [0x1c, 0xab, 0xa7, 0, 0, 0x9d];
     let dns = dns_query_frame(station, 10, L2Options::default());
     let wifi = ethernet_to_80211(&dns, station, ACCESS_POINT.0).unwrap();
     let cases = [
@@ -358,16 +364,7 @@ fn capwap_reports_the_stations_frame_with_its_own_addresses() {
         let data = capwap(frame, kind).unwrap();
         let mut decoder = Decoder::new();
         let meta = ip_of(&mut decoder, &packet(1, &data, 0));
-        assert_eq!(
-            (meta.src_mac, meta.dst_mac),
-            (Some(station), Some(router)),
-            "{kind:?}"
-        );
-        assert_eq!(
-            (meta.src_ip.to_string(), meta.dst_port, meta.payload.len()),
-            (s("192.168.1.10"), 53, 29),
-            "{kind:?}"
-        );
+        assert_relayed_dns_query(&meta, station, &kind);
     }
     // A data channel packet that is not CAPWAP (another preamble) stays the UDP packet seen.
     let mut data = capwap(&wifi, Capwap::Native).unwrap();
