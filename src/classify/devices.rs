@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::flow::FxBuild;
+use crate::flow::{is_station_mac, FxBuild};
 
 /// Where a name came from, in the order `best_name` prefers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -146,13 +146,9 @@ fn is_device_address(ip: IpAddr) -> bool {
     }
 }
 
-fn is_device_mac(mac: [u8; 6]) -> bool {
-    mac != [0; 6] && mac[0] & 0x01 == 0
-}
-
 impl DeviceTable {
     fn mac_entry(&mut self, mac: [u8; 6]) -> Option<&mut MacFacts> {
-        if !is_device_mac(mac) {
+        if !is_station_mac(mac) {
             return None;
         }
         if self.macs.len() >= MAX_ENTRIES && !self.macs.contains_key(&mac) {
@@ -167,7 +163,7 @@ impl DeviceTable {
         if !is_device_address(ip) {
             return;
         }
-        if !is_device_mac(mac) {
+        if !is_station_mac(mac) {
             return;
         }
         if self.owner.len() < MAX_ENTRIES || self.owner.contains_key(&ip) {

@@ -502,11 +502,17 @@ fn sender_is_client(meta: &PacketMeta<'_>) -> bool {
     }
 }
 
-/// `mac` if it can be one station's: a group address (the I/G bit set: broadcast, multicast)
-/// names no one device. No station sends from one, but anonymised captures (zeek's chromium
-/// ones) rewrite MACs into them; the client is then known by its IP address.
+/// Whether `mac` can be one station's. A group address (the I/G bit set: broadcast,
+/// multicast) names no one device: no station sends from one, but anonymised captures (zeek's
+/// chromium ones) rewrite MACs into them. All zeros is no address at all (a loopback
+/// interface's frames). Such a flow's client, or device, is known by its IP address.
+pub fn is_station_mac(mac: [u8; 6]) -> bool {
+    mac != [0; 6] && mac[0] & 0x01 == 0
+}
+
+/// `mac` if it can be one station's (`is_station_mac`).
 fn station(mac: Option<[u8; 6]>) -> Option<[u8; 6]> {
-    mac.filter(|mac| mac[0] & 0x01 == 0)
+    mac.filter(|mac| is_station_mac(*mac))
 }
 
 /// IPv4's limited broadcast and multicast, IPv6 multicast: addresses of no one host. (A
@@ -1001,6 +1007,8 @@ mod tests {
         let (flow, _, _) = table.track(&key, &up(station_mac), |_| {});
         assert_eq!(flow.client_mac, Some(station_mac));
         assert_eq!(station(Some(station_mac)), Some(station_mac));
+        // All zeros (a loopback interface's frames) is no station's either.
+        assert_eq!(station(Some([0; 6])), None);
     }
 
     /// Over its cap the table folds its least recently seen eighth, and a sweep folds the
