@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# Checks shadowai on the traffic of real TLS and QUIC stacks, not our own packet writer: curl,
+# OpenAI's and Anthropic's Python SDKs, Node's fetch and Chromium (a ClientHello with a
+# post-quantum key share, over two TCP segments; its QUIC Initials, chaos-protected, over two
+# datagrams), each resolving its AI service's name by DNS. The services are stand-ins on a
+# second network namespace: a DNS server that answers the names with that namespace's address,
+# an HTTPS server with a certificate for them (from a CA made here), and a UDP sink on port 443
+# (Chromium's QUIC handshake never completes, so it repeats its Initials and falls back).
+#
+#   1. `shadowai scan` captures the client's veth live, ended by SIGINT; tcpdump writes the
+#      same traffic to a file, which `shadowai audit` reads.
+#   2. Both reports must name every service the clients used, under the client's MAC, with
+#      the evidence expected (DNS and the TLS or QUIC name), and count at least each upload's
+#      size as sent; the live and the file report must hold the same findings.
+#   3. tshark (an independent implementation) must read the same hostnames from the file.
+#
+# Needs root, iproute2, ethtool, openssl, curl, tcpdump, tshark, python3 (with venv), Node.js
+# 18 or later and Debian's chromium; missing Debian packages are installed (apt-get), the
+# Python SDKs into a virtual environment under $REAL_CLIENTS_DIR (default
+# /tmp/shadowai-real-clients). Not part of .ci/run: it downloads Chromium and the SDKs.
+# REAL_CLIENTS_FIXTURE=DIR also copies the capture and its truth there (real-clients.pcap and
+# .tsv: how tests/fixtures/ got them; tests/real_clients.rs checks the audit against them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+work=${REAL_CLIENTS_DIR:-${TMPDIR:-/tmp}/shadowai-real-clients}
+[ "$(id -u)" -eq 0 ] || { echo "real-clients: needs root (network namespaces)" >&2; exit 1; }
+
+missing=""
+for tool in ip:iproute2 ethtool:ethtool openssl:openssl curl:curl tcpdump:tcpdump \
+  tshark:tshark chromium:chromium firefox-esr:firefox-esr node:nodejs; do
+  command -v "${tool%%:*}" > /dev/null || missing="$missing ${tool#*:}"
+done
+if [ -n "$missing" ]; then
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing > /dev/null
+fi
+mkdir -p "$work"
+[ -x "$work/venv/bin/python" ] || python3 -m venv "$work/venv"
+"$work/venv/bin/python" -c "import openai, anthropic" 2> /dev/null ||
+  "$work/venv/bin/pip" install -q openai anthropic
+cargo build --release --quiet --bin shadowai
+bin=$repo/target/release/shadowai
+
+# The stand-ins' names, and the service each must be reported as.
+# Each its own address, as the real ones have; the DNS server on another.
+names="api.openai.com api.anthropic.com api.deepseek.com claude.ai gemini.google.com chatgpt.com copilot.microsoft.com"
+addresses="10.77.0.11 10.77.0.12 10.77.0.13 10.77.0.14 10.77.0.15 10.77.0.16 10.77.0.17"
+cli=sa-real-cli
+srv=sa-real-srv
+cleanup() {
+  ip netns pids "$srv" 2> /dev/null | xargs -r kill 2> /dev/null || true
+  ip netns pids "$cli" 2> /dev/null | xargs -r kill 2> /dev/null || true
+  ip netns del "$cli" 2> /dev/null || true
+  ip netns del "$srv" 2> /dev/null || true
+  rm -rf "/etc/netns/$cli"
+}
+trap cleanup EXIT
+cleanup
+
+# The client and the services, one veth apart, as on an office LAN: MTU 1500 and no
+# segmentation offloads, so the capture holds wire-sized packets.
+ip netns add "$cli"
+ip netns add "$srv"
+ip link add veth-cli netns "$cli" address 02:5a:00:00:00:02 type veth \
+  peer name veth-srv netns "$srv" address 02:5a:00:00:00:01
+ip -n "$cli" addr add 10.77.0.2/24 dev veth-cli
+for address in 10.77.0.1 10.77.0.53 $addresses; do
+  ip -n "$srv" addr add "$address/24" dev veth-srv
+done
+for ns in "$cli" "$srv"; do
+  ip -n "$ns" link set lo up
+done
+ip -n "$cli" link set veth-cli up
+ip -n "$srv" link set veth-srv up
+ip netns exec "$cli" ethtool -K veth-cli tso off gso off gro off tx-udp-segmentation off > /dev/null 2>&1 || true
+ip netns exec "$srv" ethtool -K veth-srv tso off gso off gro off tx-udp-segmentation off > /dev/null 2>&1 || true
+mkdir -p "/etc/netns/$cli"
+echo "nameserver 10.77.0.53" > "/etc/netns/$cli/resolv.conf"
+printf '127.0.0.1 localhost\n::1 localhost\n' > "/etc/netns/$cli/hosts"
+
+# A CA and a certificate for every name.
+pki=$work/pki
+mkdir -p "$pki"
+san=$(for n in $names; do printf 'DNS:%s,' "$n"; done)
+printf '[req]\ndistinguished_name=dn\n[dn]\n[ext]\nsubjectAltName=%s\nbasicConstraints=CA:FALSE\n' \
+  "${san%,}" > "$pki/san.cnf"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.pem" -days 2 \
+  -subj "/CN=shadowai real-clients CA" -addext basicConstraints=critical,CA:TRUE 2> /dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$pki/srv.key" -out "$pki/srv.csr" \
+  -subj "/CN=api.openai.com" -config "$pki/san.cnf" 2> /dev/null
+openssl x509 -req -in "$pki/srv.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+  -out "$pki/srv.pem" -days 2 -extfile "$pki/san.cnf" -extensions ext 2> /dev/null
+cat "$pki/srv.pem" "$pki/ca.pem" > "$pki/chain.pem"
+
+# The stand-ins: DNS (A records for the names, an empty answer otherwise), HTTPS (any POST
+# answered as the SDK it came from expects), and a UDP sink on 443.
+cat > "$work/services.py" << 'EOF'
+import http.server, json, socket, socketserver, ssl, struct, sys, threading
+names = dict(zip(sys.argv[1].split(), sys.argv[2].split()))
+pki = sys.argv[3]
+
+def dns():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("10.77.0.53", 53))
+    while True:
+        q, peer = s.recvfrom(512)
+        if len(q) < 12:
+            continue
+        labels, at = [], 12
+        while at < len(q) and q[at]:
+            labels.append(q[at + 1:at + 1 + q[at]].decode("ascii", "replace"))
+            at += 1 + q[at]
+        end = at + 5
+        qtype = struct.unpack("!H", q[at + 1:at + 3])[0] if end <= len(q) else 0
+        name = ".".join(labels).lower()
+        answer = qtype == 1 and name in names
+        head = q[:2] + struct.pack("!HHHHH", 0x8180 if name in names else 0x8183, 1,
+                                   1 if answer else 0, 0, 0)
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton(
+            names[name]) if answer else b""
+        s.sendto(head + q[12:end] + rr, peer)
+
+def sink():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 443))
+    while True:
+        s.recvfrom(65535)
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def reply(self, body, kind):
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if "anthropic" in self.headers.get("Host", ""):
+            out = {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+                   "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
+                   "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}}
+        else:
+            out = {"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
+                   "choices": [{"index": 0, "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": "ok"}}],
+                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        self.reply(json.dumps(out).encode(), "application/json")
+    def do_GET(self):
+        self.reply(b"<html><body>ok</body></html>", "text/html")
+    def log_message(self, *args):
+        pass
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+threading.Thread(target=dns, daemon=True).start()
+threading.Thread(target=sink, daemon=True).start()
+server = Server(("0.0.0.0", 443), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(pki + "/chain.pem", pki + "/srv.key")
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print("ready", flush=True)
+server.serve_forever()
+EOF
+ip netns exec "$srv" python3 "$work/services.py" "$names" "$addresses" "$pki" > "$work/services.log" 2>&1 &
+for _ in $(seq 50); do grep -q ready "$work/services.log" 2> /dev/null && break; sleep 0.1; done
+grep -q ready "$work/services.log" || { cat "$work/services.log"; exit 1; }
+
+# The capture: shadowai live, and tcpdump for the file audit and tshark.
+rm -f "$work/live.json" "$work/clients.pcap"
+ip netns exec "$srv" "$bin" scan -i veth-srv --user root --format json -o "$work/live.json" \
+  > "$work/scan.log" 2>&1 &
+scan=$!
+ip netns exec "$srv" tcpdump -i veth-srv -s 0 -Z root --immediate-mode -w "$work/clients.pcap" \
+  --time-stamp-precision=micro > "$work/tcpdump.log" 2>&1 &
+tcpdump=$!
+for _ in $(seq 100); do
+  grep -q "listening" "$work/tcpdump.log" 2> /dev/null &&
+    grep -q "shadowai: capturing" "$work/scan.log" 2> /dev/null && break
+  sleep 0.1
+done
+
+# The uploads: what each client sends, in bytes of request body.
+up_curl=40000 up_openai=60000 up_anthropic=30000 up_node=20000
+in_cli() { ip netns exec "$cli" "$@"; }
+head -c $((up_curl * 3 / 4)) /dev/urandom | base64 -w0 > "$work/curl-body.txt"
+in_cli curl -sS --cacert "$pki/ca.pem" -X POST -H "Content-Type: application/json" \
+  --data-binary @"$work/curl-body.txt" -o /dev/null https://api.openai.com/v1/chat/completions
+SSL_CERT_FILE=$pki/ca.pem in_cli "$work/venv/bin/python" - "$up_openai" "$up_anthropic" << 'EOF'
+import sys, openai, anthropic
+openai.OpenAI(api_key="sk-test", max_retries=0).chat.completions.create(
+    model="m", messages=[{"role": "user", "content": "x" * int(sys.argv[1])}])
+anthropic.Anthropic(api_key="sk-ant-test", max_retries=0).messages.create(
+    model="m", max_tokens=8, messages=[{"role": "user", "content": "y" * int(sys.argv[2])}])
+EOF
+NODE_EXTRA_CA_CERTS=$pki/ca.pem in_cli node -e '
+fetch("https://api.deepseek.com/chat/completions", {method: "POST",
+  headers: {"content-type": "application/json"}, body: "z".repeat(Number(process.argv[1]))})
+  .then((r) => r.text()).catch((e) => { console.error(e); process.exit(1); });' "$up_node"
+chrome=(chromium --headless=new --no-sandbox --disable-gpu --no-first-run --ignore-certificate-errors
+  --user-data-dir="$work/chromium-profile")
+in_cli timeout 20 "${chrome[@]}" --dump-dom https://claude.ai/ > /dev/null 2>&1 || true
+in_cli timeout 8 "${chrome[@]}" --enable-quic --origin-to-force-quic-on=gemini.google.com:443 \
+  --dump-dom https://gemini.google.com/ > /dev/null 2>&1 || true
+# Firefox (NSS for TLS, neqo for QUIC): chatgpt.com over TCP, copilot.microsoft.com over HTTP/3.
+profile=$work/firefox-profile
+rm -rf "$profile" && mkdir -p "$profile"
+printf 'user_pref("%s", %s);\n' network.trr.mode 5 network.http.http3.enable true \
+  network.http.http3.alt-svc-mapping-for-testing '"copilot.microsoft.com;h3=:443"' \
+  > "$profile/user.js"
+for url in https://chatgpt.com/ https://copilot.microsoft.com/; do
+  in_cli timeout 15 firefox-esr --headless --no-remote --profile "$profile" \
+    --screenshot "$work/firefox.png" "$url" > /dev/null 2>&1 || true
+done
+sleep 1
+kill -INT "$scan" "$tcpdump"
+wait "$scan" "$tcpdump" || true
+[ -s "$work/live.json" ] || { cat "$work/scan.log"; exit 1; }
+
+"$bin" audit "$work/clients.pcap" --format json -o "$work/file.json"
+tshark -r "$work/clients.pcap" -T fields -e ip.src -e ip.dst -e ip.len -e tcp.flags.syn \
+  -e tcp.flags.ack -e udp.srcport -e tls.handshake.extensions_server_name -e dns.qry.name \
+  -e dns.flags.response > "$work/tshark.tsv" 2> /dev/null
+"$work/venv/bin/python" - "$work" "$names" "$addresses" \
+  "$((up_curl + up_openai)) $up_anthropic $up_node" << 'EOF'
+import json, sys
+work, names, addresses = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+uploads = dict(zip(names, map(int, sys.argv[4].split())))  # the SDKs' and curl's bodies
+client, client_mac = "10.77.0.2", "02:5a:00:00:00:02"
+service = {"api.openai.com": ("openai-api", "tls_sni"),
+           "api.anthropic.com": ("anthropic-api", "tls_sni"),
+           "api.deepseek.com": ("deepseek-api", "tls_sni"),
+           "claude.ai": ("anthropic-claude", "tls_sni"),
+           "gemini.google.com": ("google-gemini", "quic_sni"),
+           "chatgpt.com": ("openai-chatgpt", "tls_sni"),
+           "copilot.microsoft.com": ("microsoft-copilot", "quic_sni")}
+# The truth, from tshark: bytes (IP lengths) each way and flows (TCP connections opened, a SYN
+# without ACK; UDP source ports) per service address, DNS messages, every name it read.
+up, down, flows, seen, dns, udp = {}, {}, {}, set(), 0, set()
+for line in open(f"{work}/tshark.tsv"):
+    fields = (line.rstrip("\n").split("\t") + [""] * 9)[:9]
+    src, dst, length, syn, ack, sport, sni, query, response = fields
+    seen.update(n for n in (sni + "," + query).split(",") if n)
+    dns += response != ""
+    if src == client and dst in addresses:
+        up[dst] = up.get(dst, 0) + int(length)
+        if syn in ("1", "True") and ack in ("0", "False") or sport and (dst, sport) not in udp:
+            flows[dst] = flows.get(dst, 0) + 1
+            udp.add((dst, sport))
+    elif dst == client and src in addresses:
+        down[src] = down.get(src, 0) + int(length)
+failures = [f"tshark did not see {host}: the capture lacks it" for host in names
+            if host not in seen]
+truth = {host: {"service_id": service[host][0], "device_mac": client_mac,
+                "flows": flows.get(address, 0), "bytes_up": up.get(address, 0),
+                "bytes_down": down.get(address, 0), "evidence": service[host][1]}
+         for host, address in zip(names, addresses)}
+with open(f"{work}/truth.tsv", "w") as out:
+    out.write("# made by tests/real-clients.sh from tshark's reading of real-clients.pcap\n")
+    out.write(f"# dns_messages\t{dns}\n")
+    columns = list(truth[names[0]])
+    out.write("\t".join(["host"] + columns) + "\n")
+    for host, row in truth.items():
+        out.write("\t".join([host] + [str(row[c]) for c in columns]) + "\n")
+def check(label, report):
+    findings = {h: f for f in report["findings"] for h in f["hosts"]}
+    for host, row in truth.items():
+        f = findings.get(host)
+        if f is None:
+            failures.append(f"{label}: no finding for {host}")
+            continue
+        for key, value in row.items():
+            got = ",".join(f[key]) if key == "evidence" else f[key]
+            if got != value:
+                failures.append(f"{label}: {host}: {key} {got}, tshark {value}")
+        if f["bytes_up"] < uploads.get(host, 0):
+            failures.append(f"{label}: {host}: {f['bytes_up']} bytes up, less than uploaded")
+    if report["stats"]["dns_messages"] != dns:
+        failures.append(f"{label}: {report['stats']['dns_messages']} DNS messages, tshark {dns}")
+    others = set(findings) - set(names)
+    if others:
+        failures.append(f"{label}: findings for hosts no client used: {sorted(others)}")
+    print(label, {h: (f["service_id"], f["flows"], f["bytes_up"], f["bytes_down"],
+                      f["evidence"]) for h, f in findings.items()})
+    return sorted(json.dumps(f, sort_keys=True) for f in report["findings"])
+live = check("live", json.load(open(f"{work}/live.json")))
+file = check("file", json.load(open(f"{work}/file.json")))
+if live != file:
+    failures.append("the live and the file report hold different findings")
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
+print("real-clients: every service found, with tshark's flows and bytes, live and from the file")
+EOF
+if [ -n "${REAL_CLIENTS_FIXTURE:-}" ]; then
+  cp "$work/clients.pcap" "$REAL_CLIENTS_FIXTURE/real-clients.pcap"
+  cp "$work/truth.tsv" "$REAL_CLIENTS_FIXTURE/real-clients.tsv"
+fi
