@@ -1,8 +1,8 @@
 //! Real clients' traffic, not our own packet writer: `tests/fixtures/real-clients.pcap` was
 //! captured by `tests/real-clients.sh` while curl, OpenAI's and Anthropic's Python SDKs, Node's
 //! fetch, Chromium and Firefox (TLS by OpenSSL, BoringSSL and NSS; QUIC by Chromium's stack and
-//! Firefox's neqo; the browsers' ClientHellos over two packets) reached stand-ins for seven AI
-//! services, each at its own address, found by DNS. `real-clients.tsv` beside it is tshark's
+//! Firefox's neqo; the browsers' ClientHellos over two packets) reached stand-ins for eight AI
+//! services, each at its own address (one over IPv6), found by DNS. `real-clients.tsv` beside it is tshark's
 //! reading of the same capture: per service, the flows the client opened and the bytes (IP
 //! lengths) each way. The audit must give exactly those, under the client's MAC, with the
 //! evidence named.
@@ -44,7 +44,7 @@ fn truth() -> (u64, BTreeMap<String, BTreeMap<String, String>>) {
             rows.insert(fields[0].to_string(), row);
         }
     }
-    assert_eq!(rows.len(), 7, "seven services in the truth file");
+    assert_eq!(rows.len(), 8, "eight services in the truth file");
     (dns.expect("a dns_messages line"), rows)
 }
 
