@@ -303,8 +303,9 @@ pub fn client_initial_crypto_with_keys<'a>(
 }
 
 /// Initial packets one datagram may make us try to decrypt. Real clients coalesce one (the
-/// corpus never shows two); a forged datagram packed with tiny Initials under different
-/// DCIDs would otherwise buy a key derivation per 40 bytes.
+/// corpus never shows two), and a sender's batch recorded as one datagram holds Firefox's two;
+/// a forged datagram packed with tiny Initials under different DCIDs would otherwise buy a key
+/// derivation per 40 bytes.
 const MAX_INITIALS_PER_DATAGRAM: usize = 4;
 
 fn walk_datagram<'a>(
@@ -318,7 +319,18 @@ fn walk_datagram<'a>(
     let (mut undecryptable, mut skipped, mut attempts) = (0, 0, 0);
     let mut truncated = false;
     let mut rest = datagram;
-    while packet::may_start_long_packet(rest) {
+    // The first long packet's version, DCID length and DCID, as on the wire.
+    let mut first_header: Option<&'a [u8]> = None;
+    loop {
+        if !packet::may_start_long_packet(rest) {
+            // Past the packets and any padding after them, another datagram of the same
+            // connection, when the capture was taken on the sender and the kernel segments UDP
+            // itself (GSO): it records the datagrams it sends at once as one.
+            match first_header.and_then(|header| next_datagram_at(rest, header)) {
+                Some(at) => rest = &rest[at..],
+                None => break,
+            }
+        }
         let (packet, after) = match packet::parse_long(rest) {
             Ok(parsed) => parsed,
             Err(err) => {
@@ -326,6 +338,9 @@ fn walk_datagram<'a>(
                 break;
             }
         };
+        if first_header.is_none() {
+            first_header = rest.get(1..6 + packet.dcid.len());
+        }
         rest = after;
         if packet.packet_type != PacketType::Initial {
             skipped += usize::from(matches!(
@@ -410,6 +425,25 @@ fn walk_datagram<'a>(
             "no Initial packet of a version with known keys",
         )),
     }
+}
+
+/// Where, in what follows a datagram's last long packet, a long packet starts with `header`
+/// (the first packet's version, DCID length and DCID): the next datagram of a sender's GSO
+/// batch. Only for a DCID of at least the 8 bytes a client's first DCID has (RFC 9000, 7.2), so
+/// that encrypted or padding bytes cannot pass for one.
+fn next_datagram_at(rest: &[u8], header: &[u8]) -> Option<usize> {
+    if header.len() < 5 + 8 {
+        return None;
+    }
+    let mut from = 1;
+    while let Some(found) = memchr::memmem::find(rest.get(from..)?, header) {
+        let start = from + found - 1;
+        if packet::may_start_long_packet(&rest[start..]) {
+            return Some(start);
+        }
+        from += found + 1;
+    }
+    None
 }
 
 fn first_info<'a>(

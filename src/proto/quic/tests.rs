@@ -338,6 +338,46 @@ fn coalesced_initials_with_handshake_and_padding() {
     assert_eq!(hello.sni(), Some("coalesced.example"));
 }
 
+/// Captured on the sender with UDP segmentation offload, a batch of datagrams is one: here
+/// Initials, each padded with zeros after its packet to the batch's segment size (as Firefox
+/// pads), the hello split between them.
+#[test]
+fn datagrams_sent_as_one_batch_are_read_one_after_the_other() {
+    let message = handshake("batched.example");
+    let parts = build_client_initials(Version::V1, &RFC_DCID, b"", &message, 700, Some(9));
+    assert!(parts.len() >= 2);
+    let segment = parts.iter().map(Vec::len).max().unwrap() + 200;
+    let mut batch = Vec::new();
+    for part in &parts {
+        batch.extend(part);
+        batch.resize(batch.len() + segment - part.len(), 0);
+    }
+    let (info, frames) = crypto_of(&batch);
+    assert_eq!(info.unwrap().initials, parts.len());
+    let mut assembler = CryptoAssembler::new();
+    for (offset, data) in &frames {
+        assembler.add(*offset, data);
+    }
+    let hello = parse_crypto_hello(Version::V1, assembler.contiguous()).unwrap();
+    assert_eq!(hello.sni(), Some("batched.example"));
+    // One datagram with only zeros after its packet reads as before.
+    let mut one = parts[0].clone();
+    one.resize(segment, 0);
+    assert_eq!(crypto_of(&one).0.unwrap().initials, 1);
+    // Another connection's Initial (another DCID) after the padding is not taken.
+    let other = build_client_initials(Version::V1, &[7; 8], b"", &message, 700, Some(9));
+    let mut mixed = parts[0].clone();
+    mixed.resize(segment, 0);
+    mixed.extend(&other[1]);
+    assert_eq!(crypto_of(&mixed).0.unwrap().initials, 1);
+    // A DCID shorter than a client's first may not be searched for.
+    let short = build_client_initials(Version::V1, &[7; 4], b"", &message, 700, Some(9));
+    let mut batch = short[0].clone();
+    batch.resize(segment, 0);
+    batch.extend(&short[1]);
+    assert_eq!(crypto_of(&batch).0.unwrap().initials, 1);
+}
+
 #[test]
 fn a_datagram_buys_at_most_four_decryptions() {
     let message = handshake("many.example");
