@@ -8,7 +8,10 @@
 # (Chromium's QUIC handshake never completes, so it repeats its Initials and falls back).
 #
 #   1. `shadowai scan` captures the client's veth live, ended by SIGINT; tcpdump writes the
-#      same traffic to a file, which `shadowai audit` reads.
+#      same traffic to a file, which `shadowai audit` reads. Twice: as a mirror port sees the
+#      wire (no segmentation offloads: packets of at most 1500 bytes), and as a capture on the
+#      sender sees it (the veth's default offloads: TCP segments and Firefox's UDP datagrams
+#      handed over several at a time, as one).
 #   2. Both reports must name every service the clients used, under the client's MAC, with
 #      the evidence expected (DNS and the TLS or QUIC name), and count at least each upload's
 #      size as sent; the live and the file report must hold the same findings.
@@ -18,13 +21,23 @@
 # 18 or later and Debian's chromium; missing Debian packages are installed (apt-get), the
 # Python SDKs into a virtual environment under $REAL_CLIENTS_DIR (default
 # /tmp/shadowai-real-clients). Not part of .ci/run: it downloads Chromium and the SDKs.
-# REAL_CLIENTS_FIXTURE=DIR also copies the capture and its truth there (real-clients.pcap and
-# .tsv: how tests/fixtures/ got them; tests/real_clients.rs checks the audit against them).
+# REAL_CLIENTS_FIXTURE=DIR also copies each capture and its truth there (real-clients-wire.pcap,
+# -sender.pcap and their .tsv: how tests/fixtures/ got them; tests/real_clients.rs checks the
+# audit against them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-work=${REAL_CLIENTS_DIR:-${TMPDIR:-/tmp}/shadowai-real-clients}
+base=${REAL_CLIENTS_DIR:-${TMPDIR:-/tmp}/shadowai-real-clients}
 [ "$(id -u)" -eq 0 ] || { echo "real-clients: needs root (network namespaces)" >&2; exit 1; }
+view=${REAL_CLIENTS_VIEW:-}
+if [ -z "$view" ]; then
+  for view in wire sender; do
+    echo "== real-clients, the $view's view"
+    REAL_CLIENTS_VIEW=$view bash "$0"
+  done
+  exit 0
+fi
+work=$base/$view
 
 missing=""
 for tool in ip:iproute2 ethtool:ethtool openssl:openssl curl:curl tcpdump:tcpdump \
@@ -36,9 +49,10 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing > /dev/null
 fi
 mkdir -p "$work"
-[ -x "$work/venv/bin/python" ] || python3 -m venv "$work/venv"
-"$work/venv/bin/python" -c "import openai, anthropic" 2> /dev/null ||
-  "$work/venv/bin/pip" install -q openai anthropic
+venv=$base/venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -c "import openai, anthropic" 2> /dev/null ||
+  "$venv/bin/pip" install -q openai anthropic
 cargo build --release --quiet --bin shadowai
 bin=$repo/target/release/shadowai
 
@@ -59,8 +73,7 @@ cleanup() {
 trap cleanup EXIT
 cleanup
 
-# The client and the services, one veth apart, as on an office LAN: MTU 1500 and no
-# segmentation offloads, so the capture holds wire-sized packets.
+# The client and the services, one veth apart, as on an office LAN (MTU 1500).
 ip netns add "$cli"
 ip netns add "$srv"
 ip link add veth-cli netns "$cli" address 02:5a:00:00:00:02 type veth \
@@ -78,8 +91,10 @@ for ns in "$cli" "$srv"; do
 done
 ip -n "$cli" link set veth-cli up
 ip -n "$srv" link set veth-srv up
-ip netns exec "$cli" ethtool -K veth-cli tso off gso off gro off tx-udp-segmentation off > /dev/null 2>&1 || true
-ip netns exec "$srv" ethtool -K veth-srv tso off gso off gro off tx-udp-segmentation off > /dev/null 2>&1 || true
+if [ "$view" = wire ]; then
+  ip netns exec "$cli" ethtool -K veth-cli tso off gso off gro off tx-udp-segmentation off
+  ip netns exec "$srv" ethtool -K veth-srv tso off gso off gro off tx-udp-segmentation off
+fi
 mkdir -p "/etc/netns/$cli"
 echo "nameserver 10.77.0.53" > "/etc/netns/$cli/resolv.conf"
 printf '127.0.0.1 localhost\n::1 localhost\n' > "/etc/netns/$cli/hosts"
@@ -182,7 +197,7 @@ rm -f "$work/live.json" "$work/clients.pcap"
 ip netns exec "$srv" "$bin" scan -i veth-srv --user root --format json -o "$work/live.json" \
   > "$work/scan.log" 2>&1 &
 scan=$!
-ip netns exec "$srv" tcpdump -i veth-srv -s 0 -Z root --immediate-mode -w "$work/clients.pcap" \
+ip netns exec "$srv" tcpdump -i veth-srv -s 0 -B 65536 -Z root --immediate-mode -w "$work/clients.pcap" \
   --time-stamp-precision=micro > "$work/tcpdump.log" 2>&1 &
 tcpdump=$!
 for _ in $(seq 100); do
@@ -201,7 +216,7 @@ in_cli curl -sS --cacert "$pki/ca.pem" -X POST -H "Content-Type: application/jso
 head -c "$up_mistral" /dev/zero | tr '\0' m | in_cli curl -sS --cacert "$pki/ca.pem" -X POST \
   -H "Content-Type: application/json" --data-binary @- -o /dev/null \
   https://api.mistral.ai/v1/chat/completions
-SSL_CERT_FILE=$pki/ca.pem in_cli "$work/venv/bin/python" - "$up_openai" "$up_anthropic" << 'EOF'
+SSL_CERT_FILE=$pki/ca.pem in_cli "$venv/bin/python" - "$up_openai" "$up_anthropic" << 'EOF'
 import sys, openai, anthropic
 openai.OpenAI(api_key="sk-test", max_retries=0).chat.completions.create(
     model="m", messages=[{"role": "user", "content": "x" * int(sys.argv[1])}])
@@ -231,16 +246,19 @@ sleep 1
 kill -INT "$scan" "$tcpdump"
 wait "$scan" "$tcpdump" || true
 [ -s "$work/live.json" ] || { cat "$work/scan.log"; exit 1; }
+# A packet tcpdump lost would make the file differ from the live report for no fault of ours.
+grep -q "^0 packets dropped by kernel" "$work/tcpdump.log" || { cat "$work/tcpdump.log"; exit 1; }
 
 "$bin" audit "$work/clients.pcap" --format json -o "$work/file.json"
 tshark -r "$work/clients.pcap" -T fields -e ip.src -e ip.dst -e ip.len -e ipv6.src -e ipv6.dst \
   -e ipv6.plen -e tcp.flags.syn \
   -e tcp.flags.ack -e udp.srcport -e tls.handshake.extensions_server_name -e dns.qry.name \
   -e dns.flags.response -Y "(tcp or udp) and not icmp and not icmpv6" > "$work/tshark.tsv" 2> /dev/null
-"$work/venv/bin/python" - "$work" "$names" "$addresses" "api.openai.com=$((up_curl + up_openai))
-  api.anthropic.com=$up_anthropic api.deepseek.com=$up_node api.mistral.ai=$up_mistral" << 'EOF'
+"$venv/bin/python" - "$work" "$names" "$addresses" "api.openai.com=$((up_curl + up_openai))
+  api.anthropic.com=$up_anthropic api.deepseek.com=$up_node api.mistral.ai=$up_mistral" "$view" \
+  << 'EOF'
 import json, sys
-work, names, addresses = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+work, names, addresses, view = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[5]
 # The request bodies the SDKs and curl sent.
 uploads = {host: int(size) for host, size in (pair.split("=") for pair in sys.argv[4].split())}
 clients, client_mac = ("10.77.0.2", "fd77::2"), "02:5a:00:00:00:02"
@@ -279,7 +297,7 @@ truth = {host: {"service_id": service[host][0], "device_mac": client_mac,
                 "bytes_down": down.get(address, 0), "evidence": service[host][1]}
          for host, address in zip(names, addresses)}
 with open(f"{work}/truth.tsv", "w") as out:
-    out.write("# made by tests/real-clients.sh from tshark's reading of real-clients.pcap\n")
+    out.write(f"# made by tests/real-clients.sh from tshark's reading of its capture, {view}\n")
     out.write(f"# dns_messages\t{dns}\n")
     columns = list(truth[names[0]])
     out.write("\t".join(["host"] + columns) + "\n")
@@ -316,6 +334,6 @@ if failures:
 print("real-clients: every service found, with tshark's flows and bytes, live and from the file")
 EOF
 if [ -n "${REAL_CLIENTS_FIXTURE:-}" ]; then
-  cp "$work/clients.pcap" "$REAL_CLIENTS_FIXTURE/real-clients.pcap"
-  cp "$work/truth.tsv" "$REAL_CLIENTS_FIXTURE/real-clients.tsv"
+  cp "$work/clients.pcap" "$REAL_CLIENTS_FIXTURE/real-clients-$view.pcap"
+  cp "$work/truth.tsv" "$REAL_CLIENTS_FIXTURE/real-clients-$view.tsv"
 fi

@@ -1,11 +1,14 @@
-//! Real clients' traffic, not our own packet writer: `tests/fixtures/real-clients.pcap` was
+//! Real clients' traffic, not our own packet writer: `tests/fixtures/real-clients-*.pcap` were
 //! captured by `tests/real-clients.sh` while curl, OpenAI's and Anthropic's Python SDKs, Node's
 //! fetch, Chromium and Firefox (TLS by OpenSSL, BoringSSL and NSS; QUIC by Chromium's stack and
 //! Firefox's neqo; the browsers' ClientHellos over two packets) reached stand-ins for eight AI
-//! services, each at its own address (one over IPv6), found by DNS. `real-clients.tsv` beside it is tshark's
-//! reading of the same capture: per service, the flows the client opened and the bytes (IP
-//! lengths) each way. The audit must give exactly those, under the client's MAC, with the
-//! evidence named.
+//! services, each at its own address (one over IPv6), found by DNS. Two views of it: the wire's
+//! (packets of at most 1500 bytes, as a mirror port sees them) and the sender's (the kernel's
+//! segmentation offloads on: TCP segments, and Firefox's QUIC datagrams, several as one). The
+//! `.tsv` beside each is tshark's reading of that capture: per service, the flows the client
+//! opened and the bytes (IP lengths) each way, and the DNS messages. The audit must give
+//! exactly those, under the client's MAC, with the TLS or QUIC name as evidence (in the
+//! sender's view tshark reads no QUIC name from Firefox's batched datagrams; we do).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,15 +18,17 @@ use std::process::Command;
 
 use serde_json::Value;
 
+const VIEWS: [&str; 2] = ["wire", "sender"];
+
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
 }
 
-/// The truth file: the DNS message count, and a row of expected fields per host.
-fn truth() -> (u64, BTreeMap<String, BTreeMap<String, String>>) {
-    let text = std::fs::read_to_string(fixture("real-clients.tsv")).unwrap();
+/// A view's truth file: the DNS message count, and a row of expected fields per host.
+fn truth(view: &str) -> (u64, BTreeMap<String, BTreeMap<String, String>>) {
+    let text = std::fs::read_to_string(fixture(&format!("real-clients-{view}.tsv"))).unwrap();
     let mut dns = None;
     let mut columns: Vec<String> = Vec::new();
     let mut rows = BTreeMap::new();
@@ -48,10 +53,10 @@ fn truth() -> (u64, BTreeMap<String, BTreeMap<String, String>>) {
     (dns.expect("a dns_messages line"), rows)
 }
 
-fn audit(threads: &str) -> Value {
+fn audit(view: &str, threads: &str) -> Value {
     let output = Command::new(env!("CARGO_BIN_EXE_shadowai"))
         .arg("audit")
-        .arg(fixture("real-clients.pcap"))
+        .arg(fixture(&format!("real-clients-{view}.pcap")))
         .args(["--format", "json", "--threads", threads])
         .output()
         .unwrap();
@@ -78,9 +83,9 @@ fn field(finding: &Value, key: &str) -> String {
 
 #[test]
 fn every_real_client_is_found_with_tsharks_flows_and_bytes() {
-    let (dns, truth) = truth();
-    for threads in ["1", "2"] {
-        let report = audit(threads);
+    for (view, threads) in VIEWS.into_iter().flat_map(|v| [(v, "1"), (v, "2")]) {
+        let (dns, truth) = truth(view);
+        let report = audit(view, threads);
         let mut found = BTreeMap::new();
         for finding in report["findings"].as_array().unwrap() {
             for host in finding["hosts"].as_array().unwrap() {
@@ -90,18 +95,22 @@ fn every_real_client_is_found_with_tsharks_flows_and_bytes() {
         assert_eq!(
             found.keys().collect::<Vec<_>>(),
             truth.keys().collect::<Vec<_>>(),
-            "the hosts of the findings, {threads} thread(s)"
+            "the hosts of the findings, {view}, {threads} thread(s)"
         );
         for (host, row) in &truth {
             for (key, expected) in row {
                 assert_eq!(
                     &field(found[host], key),
                     expected,
-                    "{host}: {key}, {threads} thread(s)"
+                    "{host}: {key}, {view}, {threads} thread(s)"
                 );
             }
         }
-        assert_eq!(report["stats"]["dns_messages"], dns);
-        assert_eq!(report["stats"]["malformed"], serde_json::json!({}));
+        assert_eq!(report["stats"]["dns_messages"], dns, "{view}");
+        assert_eq!(
+            report["stats"]["malformed"],
+            serde_json::json!({}),
+            "{view}"
+        );
     }
 }
