@@ -59,8 +59,11 @@ bin=$repo/target/release/shadowai
 # The stand-ins' names, and the service each must be reported as.
 # Each its own address, as the real ones have; the DNS server on another.
 names="api.openai.com api.anthropic.com api.deepseek.com claude.ai gemini.google.com chatgpt.com
-  copilot.microsoft.com api.mistral.ai"
-addresses="10.77.0.11 10.77.0.12 10.77.0.13 10.77.0.14 10.77.0.15 10.77.0.16 10.77.0.17 fd77::21"
+  copilot.microsoft.com api.mistral.ai www.perplexity.ai"
+addresses="10.77.0.11 10.77.0.12 10.77.0.13 10.77.0.14 10.77.0.15 10.77.0.16 10.77.0.17 fd77::21
+  10.77.0.19"
+# Served with an HTTPS record that offers Encrypted Client Hello under Cloudflare's cover name.
+ech_names="www.perplexity.ai"
 cli=sa-real-cli
 srv=sa-real-srv
 cleanup() {
@@ -102,7 +105,7 @@ printf '127.0.0.1 localhost\n::1 localhost\n' > "/etc/netns/$cli/hosts"
 # A CA and a certificate for every name.
 pki=$work/pki
 mkdir -p "$pki"
-san=$(for n in $names; do printf 'DNS:%s,' "$n"; done)
+san=$(for n in $names cloudflare-ech.com; do printf 'DNS:%s,' "$n"; done)
 printf '[req]\ndistinguished_name=dn\n[dn]\n[ext]\nsubjectAltName=%s\nbasicConstraints=CA:FALSE\n' \
   "${san%,}" > "$pki/san.cnf"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.pem" -days 2 \
@@ -118,7 +121,23 @@ cat "$pki/srv.pem" "$pki/ca.pem" > "$pki/chain.pem"
 cat > "$work/services.py" << 'EOF'
 import http.server, json, socket, socketserver, ssl, struct, sys, threading
 names = dict(zip(sys.argv[1].split(), sys.argv[2].split()))
-pki = sys.argv[3]
+pki, ech_names = sys.argv[3], sys.argv[4].split()
+
+def ech_config_list(public_name):
+    """An ECHConfigList (draft-ietf-tls-esni-18) as Cloudflare publishes one: X25519 (any 32
+    bytes are a public key), HKDF-SHA256 with AES-128-GCM, the provider's cover name."""
+    key = bytes(range(1, 33))
+    contents = (b"\x01" + struct.pack("!HH", 0x0020, len(key)) + key
+                + struct.pack("!HHH", 4, 0x0001, 0x0001) + b"\x00"
+                + bytes([len(public_name)]) + public_name.encode() + b"\x00\x00")
+    config = struct.pack("!HH", 0xFE0D, len(contents)) + contents
+    return struct.pack("!H", len(config)) + config
+
+def https_record():
+    """An HTTPS record's data (RFC 9460): priority 1, the owner as target, ALPN h2 and ECH."""
+    alpn, ech = b"\x02h2", ech_config_list("cloudflare-ech.com")
+    return (struct.pack("!H", 1) + b"\x00" + struct.pack("!HH", 1, len(alpn)) + alpn
+            + struct.pack("!HH", 5, len(ech)) + ech)
 
 def dns():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -136,10 +155,13 @@ def dns():
         name = ".".join(labels).lower()
         family = socket.AF_INET6 if ":" in names.get(name, "") else socket.AF_INET
         answer = name in names and qtype == (28 if family == socket.AF_INET6 else 1)
+        if answer:
+            data = socket.inet_pton(family, names[name])
+        elif name in ech_names and qtype == 65:
+            answer, data = True, https_record()
         head = q[:2] + struct.pack("!HHHHH", 0x8180 if name in names else 0x8183, 1,
                                    1 if answer else 0, 0, 0)
-        address = socket.inet_pton(family, names[name]) if answer else b""
-        rr = b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 60, len(address)) + address \
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 60, len(data)) + data \
             if answer else b""
         s.sendto(head + q[12:end] + rr, peer)
 
@@ -188,7 +210,7 @@ server.socket = context.wrap_socket(server.socket, server_side=True)
 print("ready", flush=True)
 server.serve_forever()
 EOF
-ip netns exec "$srv" python3 "$work/services.py" "$names" "$addresses" "$pki" > "$work/services.log" 2>&1 &
+ip netns exec "$srv" python3 "$work/services.py" "$names" "$addresses" "$pki" "$ech_names" > "$work/services.log" 2>&1 &
 for _ in $(seq 50); do grep -q ready "$work/services.log" 2> /dev/null && break; sleep 0.1; done
 grep -q ready "$work/services.log" || { cat "$work/services.log"; exit 1; }
 
@@ -230,6 +252,7 @@ fetch("https://api.deepseek.com/chat/completions", {method: "POST",
 chrome=(chromium --headless=new --no-sandbox --disable-gpu --no-first-run --ignore-certificate-errors
   --user-data-dir="$work/chromium-profile")
 in_cli timeout 20 "${chrome[@]}" --dump-dom https://claude.ai/ > /dev/null 2>&1 || true
+in_cli timeout 20 "${chrome[@]}" --dump-dom https://www.perplexity.ai/ > /dev/null 2>&1 || true
 in_cli timeout 8 "${chrome[@]}" --enable-quic --origin-to-force-quic-on=gemini.google.com:443 \
   --dump-dom https://gemini.google.com/ > /dev/null 2>&1 || true
 # Firefox (NSS for TLS, neqo for QUIC): chatgpt.com over TCP, copilot.microsoft.com over HTTP/3.
@@ -269,7 +292,9 @@ service = {"api.openai.com": ("openai-api", "tls_sni"),
            "gemini.google.com": ("google-gemini", "quic_sni"),
            "chatgpt.com": ("openai-chatgpt", "tls_sni"),
            "copilot.microsoft.com": ("microsoft-copilot", "quic_sni"),
-           "api.mistral.ai": ("mistral-api", "tls_sni")}
+           "api.mistral.ai": ("mistral-api", "tls_sni"),
+           # Its ECH connections named by DNS, the retries without ECH by their SNI.
+           "www.perplexity.ai": ("perplexity", "tls_sni,dns_answer")}
 # The truth, from tshark: bytes of TCP and UDP (IP lengths; IPv6's payload length and its
 # 40-byte header) each way and flows (TCP connections opened, a SYN without ACK; UDP source
 # ports) per service address, DNS messages, every name it read. Left out: neighbour discovery
