@@ -59,11 +59,12 @@ bin=$repo/target/release/shadowai
 # The stand-ins' names, and the service each must be reported as.
 # Each its own address, as the real ones have; the DNS server on another.
 names="api.openai.com api.anthropic.com api.deepseek.com claude.ai gemini.google.com chatgpt.com
-  copilot.microsoft.com api.mistral.ai www.perplexity.ai"
+  copilot.microsoft.com api.mistral.ai www.perplexity.ai chat.deepseek.com"
 addresses="10.77.0.11 10.77.0.12 10.77.0.13 10.77.0.14 10.77.0.15 10.77.0.16 10.77.0.17 fd77::21
-  10.77.0.19"
-# Served with an HTTPS record that offers Encrypted Client Hello under Cloudflare's cover name.
-ech_names="www.perplexity.ai"
+  10.77.0.19 10.77.0.20"
+# Served with an HTTPS record that offers Encrypted Client Hello under Cloudflare's cover name,
+# and the protocols it lists (ALPN).
+ech_names="www.perplexity.ai=h2 chat.deepseek.com=h3,h2"
 cli=sa-real-cli
 srv=sa-real-srv
 cleanup() {
@@ -121,7 +122,8 @@ cat "$pki/srv.pem" "$pki/ca.pem" > "$pki/chain.pem"
 cat > "$work/services.py" << 'EOF'
 import http.server, json, socket, socketserver, ssl, struct, sys, threading
 names = dict(zip(sys.argv[1].split(), sys.argv[2].split()))
-pki, ech_names = sys.argv[3], sys.argv[4].split()
+pki = sys.argv[3]
+ech_names = dict(pair.split("=") for pair in sys.argv[4].split())
 
 def ech_config_list(public_name):
     """An ECHConfigList (draft-ietf-tls-esni-18) as Cloudflare publishes one: X25519 (any 32
@@ -133,9 +135,10 @@ def ech_config_list(public_name):
     config = struct.pack("!HH", 0xFE0D, len(contents)) + contents
     return struct.pack("!H", len(config)) + config
 
-def https_record():
-    """An HTTPS record's data (RFC 9460): priority 1, the owner as target, ALPN h2 and ECH."""
-    alpn, ech = b"\x02h2", ech_config_list("cloudflare-ech.com")
+def https_record(protocols):
+    """An HTTPS record's data (RFC 9460): priority 1, the owner as target, ALPN and ECH."""
+    alpn = b"".join(bytes([len(p)]) + p.encode() for p in protocols.split(","))
+    ech = ech_config_list("cloudflare-ech.com")
     return (struct.pack("!H", 1) + b"\x00" + struct.pack("!HH", 1, len(alpn)) + alpn
             + struct.pack("!HH", 5, len(ech)) + ech)
 
@@ -158,7 +161,7 @@ def dns():
         if answer:
             data = socket.inet_pton(family, names[name])
         elif name in ech_names and qtype == 65:
-            answer, data = True, https_record()
+            answer, data = True, https_record(ech_names[name])
         head = q[:2] + struct.pack("!HHHHH", 0x8180 if name in names else 0x8183, 1,
                                    1 if answer else 0, 0, 0)
         rr = b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 60, len(data)) + data \
@@ -253,6 +256,8 @@ chrome=(chromium --headless=new --no-sandbox --disable-gpu --no-first-run --igno
   --user-data-dir="$work/chromium-profile")
 in_cli timeout 20 "${chrome[@]}" --dump-dom https://claude.ai/ > /dev/null 2>&1 || true
 in_cli timeout 20 "${chrome[@]}" --dump-dom https://www.perplexity.ai/ > /dev/null 2>&1 || true
+in_cli timeout 8 "${chrome[@]}" --enable-quic --origin-to-force-quic-on=chat.deepseek.com:443 \
+  --dump-dom https://chat.deepseek.com/ > /dev/null 2>&1 || true
 in_cli timeout 8 "${chrome[@]}" --enable-quic --origin-to-force-quic-on=gemini.google.com:443 \
   --dump-dom https://gemini.google.com/ > /dev/null 2>&1 || true
 # Firefox (NSS for TLS, neqo for QUIC): chatgpt.com over TCP, copilot.microsoft.com over HTTP/3.
@@ -294,7 +299,9 @@ service = {"api.openai.com": ("openai-api", "tls_sni"),
            "copilot.microsoft.com": ("microsoft-copilot", "quic_sni"),
            "api.mistral.ai": ("mistral-api", "tls_sni"),
            # Its ECH connections named by DNS, the retries without ECH by their SNI.
-           "www.perplexity.ai": ("perplexity", "tls_sni,dns_answer")}
+           "www.perplexity.ai": ("perplexity", "tls_sni,dns_answer"),
+           # QUIC with ECH: its one connection named by DNS.
+           "chat.deepseek.com": ("deepseek-chat", "dns_answer")}
 # The truth, from tshark: bytes of TCP and UDP (IP lengths; IPv6's payload length and its
 # 40-byte header) each way and flows (TCP connections opened, a SYN without ACK; UDP source
 # ports) per service address, DNS messages, every name it read. Left out: neighbour discovery
