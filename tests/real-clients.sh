@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Checks shadowai on the traffic of real TLS and QUIC stacks, not our own packet writer: curl,
-# OpenAI's and Anthropic's Python SDKs, Node's fetch and Chromium (a ClientHello with a
-# post-quantum key share, over two TCP segments; its QUIC Initials, chaos-protected, over two
-# datagrams), each resolving its AI service's name by DNS. The services are stand-ins on a
-# second network namespace: a DNS server that answers the names with that namespace's address,
-# an HTTPS server with a certificate for them (from a CA made here), and a UDP sink on port 443
-# (Chromium's QUIC handshake never completes, so it repeats its Initials and falls back).
+# OpenAI's and Anthropic's Python SDKs, Node's fetch, Chromium (a ClientHello with a
+# post-quantum key share over two TCP segments; chaos-protected QUIC Initials over two
+# datagrams; Encrypted Client Hello over TLS and QUIC) and Firefox (NSS, and neqo for HTTP/3),
+# each resolving its AI service's name by DNS (one over IPv6), and curl and Chromium through an
+# HTTP proxy (tinyproxy). The services are stand-ins on a second network namespace, each at an
+# address of its own: a DNS server that answers their names (and, for two, an HTTPS record
+# offering ECH), an HTTPS server with a certificate for them (from a CA made here), and a UDP
+# sink on port 443 (the QUIC handshakes never complete: the browsers repeat their Initials).
 #
 #   1. `shadowai scan` captures the client's veth live, ended by SIGINT; tcpdump writes the
 #      same traffic to a file, which `shadowai audit` reads. Twice: as a mirror port sees the
@@ -13,14 +15,17 @@
 #      sender sees it (the veth's default offloads: TCP segments and Firefox's UDP datagrams
 #      handed over several at a time, as one).
 #   2. Both reports must name every service the clients used, under the client's MAC, with
-#      the evidence expected (DNS and the TLS or QUIC name), and count at least each upload's
-#      size as sent; the live and the file report must hold the same findings.
-#   3. tshark (an independent implementation) must read the same hostnames from the file.
+#      the evidence expected (the TLS or QUIC name; the DNS answer where ECH hid it), and give
+#      tshark's (an independent implementation's) count of the flows the client opened, of the
+#      bytes each way and of DNS messages; at least each upload's size must be counted as sent;
+#      the live and the file report must hold the same findings.
+#   3. tshark must read every hostname from the capture (by DNS, SNI or CONNECT).
 #
-# Needs root, iproute2, ethtool, openssl, curl, tcpdump, tshark, python3 (with venv), Node.js
-# 18 or later and Debian's chromium; missing Debian packages are installed (apt-get), the
-# Python SDKs into a virtual environment under $REAL_CLIENTS_DIR (default
-# /tmp/shadowai-real-clients). Not part of .ci/run: it downloads Chromium and the SDKs.
+# Needs root, iproute2, ethtool, openssl, curl, tcpdump, tshark, tinyproxy, python3 (with venv),
+# Node.js 18 or later, and Debian's chromium and firefox-esr; missing Debian packages are
+# installed (apt-get), the Python SDKs into a virtual environment under $REAL_CLIENTS_DIR
+# (default /tmp/shadowai-real-clients). Not part of .ci/run: it downloads the browsers and the
+# SDKs. About a minute and a half.
 # REAL_CLIENTS_FIXTURE=DIR also copies each capture and its truth there (real-clients-wire.pcap,
 # -sender.pcap and their .tsv: how tests/fixtures/ got them; tests/real_clients.rs checks the
 # audit against them).
@@ -41,7 +46,7 @@ work=$base/$view
 
 missing=""
 for tool in ip:iproute2 ethtool:ethtool openssl:openssl curl:curl tcpdump:tcpdump \
-  tshark:tshark chromium:chromium firefox-esr:firefox-esr node:nodejs; do
+  tshark:tshark chromium:chromium firefox-esr:firefox-esr node:nodejs tinyproxy:tinyproxy; do
   command -v "${tool%%:*}" > /dev/null || missing="$missing ${tool#*:}"
 done
 if [ -n "$missing" ]; then
@@ -65,6 +70,9 @@ addresses="10.77.0.11 10.77.0.12 10.77.0.13 10.77.0.14 10.77.0.15 10.77.0.16 10.
 # Served with an HTTPS record that offers Encrypted Client Hello under Cloudflare's cover name,
 # and the protocols it lists (ALPN).
 ech_names="www.perplexity.ai=h2 chat.deepseek.com=h3,h2"
+# Reached only through an HTTP proxy (tinyproxy, at 10.77.0.8:8888), which resolves them itself.
+proxied="api.groq.com www.cursor.com"
+proxied_addresses="10.77.0.31 10.77.0.32"
 cli=sa-real-cli
 srv=sa-real-srv
 cleanup() {
@@ -72,7 +80,7 @@ cleanup() {
   ip netns pids "$cli" 2> /dev/null | xargs -r kill 2> /dev/null || true
   ip netns del "$cli" 2> /dev/null || true
   ip netns del "$srv" 2> /dev/null || true
-  rm -rf "/etc/netns/$cli"
+  rm -rf "/etc/netns/$cli" "/etc/netns/$srv"
 }
 trap cleanup EXIT
 cleanup
@@ -84,7 +92,7 @@ ip link add veth-cli netns "$cli" address 02:5a:00:00:00:02 type veth \
   peer name veth-srv netns "$srv" address 02:5a:00:00:00:01
 ip -n "$cli" addr add 10.77.0.2/24 dev veth-cli
 ip -n "$cli" addr add fd77::2/64 dev veth-cli nodad
-for address in 10.77.0.1 10.77.0.53 $addresses; do
+for address in 10.77.0.1 10.77.0.8 10.77.0.53 $addresses $proxied_addresses; do
   case $address in
     *:*) ip -n "$srv" addr add "$address/64" dev veth-srv nodad ;;
     *) ip -n "$srv" addr add "$address/24" dev veth-srv ;;
@@ -99,14 +107,16 @@ if [ "$view" = wire ]; then
   ip netns exec "$cli" ethtool -K veth-cli tso off gso off gro off tx-udp-segmentation off
   ip netns exec "$srv" ethtool -K veth-srv tso off gso off gro off tx-udp-segmentation off
 fi
-mkdir -p "/etc/netns/$cli"
-echo "nameserver 10.77.0.53" > "/etc/netns/$cli/resolv.conf"
-printf '127.0.0.1 localhost\n::1 localhost\n' > "/etc/netns/$cli/hosts"
+for ns in "$cli" "$srv"; do
+  mkdir -p "/etc/netns/$ns"
+  echo "nameserver 10.77.0.53" > "/etc/netns/$ns/resolv.conf"
+  printf '127.0.0.1 localhost\n::1 localhost\n' > "/etc/netns/$ns/hosts"
+done
 
 # A CA and a certificate for every name.
 pki=$work/pki
 mkdir -p "$pki"
-san=$(for n in $names cloudflare-ech.com; do printf 'DNS:%s,' "$n"; done)
+san=$(for n in $names $proxied cloudflare-ech.com; do printf 'DNS:%s,' "$n"; done)
 printf '[req]\ndistinguished_name=dn\n[dn]\n[ext]\nsubjectAltName=%s\nbasicConstraints=CA:FALSE\n' \
   "${san%,}" > "$pki/san.cnf"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.pem" -days 2 \
@@ -213,9 +223,13 @@ server.socket = context.wrap_socket(server.socket, server_side=True)
 print("ready", flush=True)
 server.serve_forever()
 EOF
-ip netns exec "$srv" python3 "$work/services.py" "$names" "$addresses" "$pki" "$ech_names" > "$work/services.log" 2>&1 &
+ip netns exec "$srv" python3 "$work/services.py" "$names $proxied" "$addresses $proxied_addresses" \
+  "$pki" "$ech_names" > "$work/services.log" 2>&1 &
 for _ in $(seq 50); do grep -q ready "$work/services.log" 2> /dev/null && break; sleep 0.1; done
 grep -q ready "$work/services.log" || { cat "$work/services.log"; exit 1; }
+printf '%s\n' "Port 8888" "Listen 10.77.0.8" "Timeout 30" "Allow 10.77.0.0/24" "ConnectPort 443" \
+  "User nobody" "Group nogroup" > "$work/tinyproxy.conf"
+ip netns exec "$srv" tinyproxy -d -c "$work/tinyproxy.conf" > "$work/tinyproxy.log" 2>&1 &
 
 # The capture: shadowai live, and tcpdump for the file audit and tshark.
 rm -f "$work/live.json" "$work/clients.pcap"
@@ -237,6 +251,10 @@ in_cli() { ip netns exec "$cli" "$@"; }
 head -c $((up_curl * 3 / 4)) /dev/urandom | base64 -w0 > "$work/curl-body.txt"
 in_cli curl -sS --cacert "$pki/ca.pem" -X POST -H "Content-Type: application/json" \
   --data-binary @"$work/curl-body.txt" -o /dev/null https://api.openai.com/v1/chat/completions
+# Through the HTTP proxy: curl, and Chromium below.
+head -c 15000 /dev/urandom | base64 -w0 | in_cli curl -sS --cacert "$pki/ca.pem" \
+  -x http://10.77.0.8:8888 -X POST -H "Content-Type: application/json" --data-binary @- \
+  -o /dev/null https://api.groq.com/openai/v1/chat/completions
 # Over IPv6: the name has an AAAA record only.
 head -c "$up_mistral" /dev/zero | tr '\0' m | in_cli curl -sS --cacert "$pki/ca.pem" -X POST \
   -H "Content-Type: application/json" --data-binary @- -o /dev/null \
@@ -256,6 +274,8 @@ chrome=(chromium --headless=new --no-sandbox --disable-gpu --no-first-run --igno
   --user-data-dir="$work/chromium-profile")
 in_cli timeout 20 "${chrome[@]}" --dump-dom https://claude.ai/ > /dev/null 2>&1 || true
 in_cli timeout 20 "${chrome[@]}" --dump-dom https://www.perplexity.ai/ > /dev/null 2>&1 || true
+in_cli timeout 20 "${chrome[@]}" --proxy-server=http://10.77.0.8:8888 --dump-dom \
+  https://www.cursor.com/ > /dev/null 2>&1 || true
 in_cli timeout 8 "${chrome[@]}" --enable-quic --origin-to-force-quic-on=chat.deepseek.com:443 \
   --dump-dom https://chat.deepseek.com/ > /dev/null 2>&1 || true
 in_cli timeout 8 "${chrome[@]}" --enable-quic --origin-to-force-quic-on=gemini.google.com:443 \
@@ -281,12 +301,14 @@ grep -q "^0 packets dropped by kernel" "$work/tcpdump.log" || { cat "$work/tcpdu
 tshark -r "$work/clients.pcap" -T fields -e ip.src -e ip.dst -e ip.len -e ipv6.src -e ipv6.dst \
   -e ipv6.plen -e tcp.flags.syn \
   -e tcp.flags.ack -e udp.srcport -e tls.handshake.extensions_server_name -e dns.qry.name \
-  -e dns.flags.response -Y "(tcp or udp) and not icmp and not icmpv6" > "$work/tshark.tsv" 2> /dev/null
+  -e dns.flags.response -e tcp.stream -e http.request.method -e http.request.uri \
+  -Y "(tcp or udp) and not icmp and not icmpv6" > "$work/tshark.tsv" 2> /dev/null
 "$venv/bin/python" - "$work" "$names" "$addresses" "api.openai.com=$((up_curl + up_openai))
   api.anthropic.com=$up_anthropic api.deepseek.com=$up_node api.mistral.ai=$up_mistral" "$view" \
-  << 'EOF'
+  "$proxied" << 'EOF'
 import json, sys
 work, names, addresses, view = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[5]
+proxied = sys.argv[6].split()
 # The request bodies the SDKs and curl sent.
 uploads = {host: int(size) for host, size in (pair.split("=") for pair in sys.argv[4].split())}
 clients, client_mac = ("10.77.0.2", "fd77::2"), "02:5a:00:00:00:02"
@@ -301,33 +323,45 @@ service = {"api.openai.com": ("openai-api", "tls_sni"),
            # Its ECH connections named by DNS, the retries without ECH by their SNI.
            "www.perplexity.ai": ("perplexity", "tls_sni,dns_answer"),
            # QUIC with ECH: its one connection named by DNS.
-           "chat.deepseek.com": ("deepseek-chat", "dns_answer")}
+           "chat.deepseek.com": ("deepseek-chat", "dns_answer"),
+           # Through the proxy: named by the tunnelled ClientHello's SNI.
+           "api.groq.com": ("groq", "tls_sni"),
+           "www.cursor.com": ("cursor", "tls_sni")}
 # The truth, from tshark: bytes of TCP and UDP (IP lengths; IPv6's payload length and its
 # 40-byte header) each way and flows (TCP connections opened, a SYN without ACK; UDP source
 # ports) per service address, DNS messages, every name it read. Left out: neighbour discovery
 # between the client and a service's address (only this test puts them on one link), and ICMP
 # errors quoting a datagram (tshark reads a DNS message inside; it was never delivered).
+# A connection to the proxy counts for the host its CONNECT request names.
+rows = [(line.rstrip("\n").split("\t") + [""] * 15)[:15] for line in open(f"{work}/tshark.tsv")]
+tunnels = {row[12]: row[14].rsplit(":", 1)[0] for row in rows if row[13] == "CONNECT"}
+targets = dict(zip(addresses, names))
 up, down, flows, seen, dns, udp = {}, {}, {}, set(), 0, set()
-for line in open(f"{work}/tshark.tsv"):
-    fields = (line.rstrip("\n").split("\t") + [""] * 12)[:12]
-    src, dst, length, src6, dst6, plen6, syn, ack, sport, sni, query, response = fields
+for fields in rows:
+    src, dst, length, src6, dst6, plen6, syn, ack, sport, sni, query, response = fields[:12]
+    stream, method, uri = fields[12:]
     if src6:
         src, dst, length = src6, dst6, int(plen6) + 40
     seen.update(n for n in (sni + "," + query).split(",") if n)
+    seen.add(uri.rsplit(":", 1)[0] if method == "CONNECT" else "")
     dns += response != ""
-    if src in clients and dst in addresses:
-        up[dst] = up.get(dst, 0) + int(length)
-        if syn in ("1", "True") and ack in ("0", "False") or sport and (dst, sport) not in udp:
-            flows[dst] = flows.get(dst, 0) + 1
-            udp.add((dst, sport))
-    elif dst in clients and src in addresses:
-        down[src] = down.get(src, 0) + int(length)
-failures = [f"tshark did not see {host}: the capture lacks it" for host in names
+    if src in clients:
+        host = tunnels.get(stream) or targets.get(dst)
+        if host:
+            up[host] = up.get(host, 0) + int(length)
+            if syn in ("1", "True") and ack in ("0", "False") or sport and (dst, sport) not in udp:
+                flows[host] = flows.get(host, 0) + 1
+                udp.add((dst, sport))
+    elif dst in clients:
+        host = tunnels.get(stream) or targets.get(src)
+        if host:
+            down[host] = down.get(host, 0) + int(length)
+failures = [f"tshark did not see {host}: the capture lacks it" for host in names + proxied
             if host not in seen]
 truth = {host: {"service_id": service[host][0], "device_mac": client_mac,
-                "flows": flows.get(address, 0), "bytes_up": up.get(address, 0),
-                "bytes_down": down.get(address, 0), "evidence": service[host][1]}
-         for host, address in zip(names, addresses)}
+                "flows": flows.get(host, 0), "bytes_up": up.get(host, 0),
+                "bytes_down": down.get(host, 0), "evidence": service[host][1]}
+         for host in names + proxied}
 with open(f"{work}/truth.tsv", "w") as out:
     out.write(f"# made by tests/real-clients.sh from tshark's reading of its capture, {view}\n")
     out.write(f"# dns_messages\t{dns}\n")
@@ -350,7 +384,7 @@ def check(label, report):
             failures.append(f"{label}: {host}: {f['bytes_up']} bytes up, less than uploaded")
     if report["stats"]["dns_messages"] != dns:
         failures.append(f"{label}: {report['stats']['dns_messages']} DNS messages, tshark {dns}")
-    others = set(findings) - set(names)
+    others = set(findings) - set(names + proxied)
     if others:
         failures.append(f"{label}: findings for hosts no client used: {sorted(others)}")
     print(label, {h: (f["service_id"], f["flows"], f["bytes_up"], f["bytes_down"],
