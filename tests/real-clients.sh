@@ -4,7 +4,8 @@
 # post-quantum key share over two TCP segments; chaos-protected QUIC Initials over two
 # datagrams; Encrypted Client Hello over TLS and QUIC) and Firefox (NSS, and neqo for HTTP/3),
 # each resolving its AI service's name by DNS (one over IPv6), and curl and Chromium through an
-# HTTP proxy (tinyproxy). The services are stand-ins on a second network namespace, each at an
+# HTTP proxy (tinyproxy) and a SOCKS5 one (microsocks); the client names itself by DHCP
+# (isc-dhcp-client, to dnsmasq). The services are stand-ins on a second network namespace, each at an
 # address of its own: a DNS server that answers their names (and, for two, an HTTPS record
 # offering ECH), an HTTPS server with a certificate for them (from a CA made here), and a UDP
 # sink on port 443 (the QUIC handshakes never complete: the browsers repeat their Initials).
@@ -14,14 +15,16 @@
 #      wire (no segmentation offloads: packets of at most 1500 bytes), and as a capture on the
 #      sender sees it (the veth's default offloads: TCP segments and Firefox's UDP datagrams
 #      handed over several at a time, as one).
-#   2. Both reports must name every service the clients used, under the client's MAC, with
+#   2. Both reports must name every service the clients used, under the client's MAC and DHCP
+#      name, with
 #      the evidence expected (the TLS or QUIC name; the DNS answer where ECH hid it), and give
 #      tshark's (an independent implementation's) count of the flows the client opened, of the
 #      bytes each way and of DNS messages; at least each upload's size must be counted as sent;
 #      the live and the file report must hold the same findings.
 #   3. tshark must read every hostname from the capture (by DNS, SNI or CONNECT).
 #
-# Needs root, iproute2, ethtool, openssl, curl, tcpdump, tshark, tinyproxy, python3 (with venv),
+# Needs root, iproute2, ethtool, openssl, curl, tcpdump, tshark, tinyproxy, microsocks,
+# isc-dhcp-client, dnsmasq, python3 (with venv),
 # Node.js 18 or later, and Debian's chromium and firefox-esr; missing Debian packages are
 # installed (apt-get), the Python SDKs into a virtual environment under $REAL_CLIENTS_DIR
 # (default /tmp/shadowai-real-clients). Not part of .ci/run: it downloads the browsers and the
@@ -46,7 +49,8 @@ work=$base/$view
 
 missing=""
 for tool in ip:iproute2 ethtool:ethtool openssl:openssl curl:curl tcpdump:tcpdump \
-  tshark:tshark chromium:chromium firefox-esr:firefox-esr node:nodejs tinyproxy:tinyproxy; do
+  tshark:tshark chromium:chromium firefox-esr:firefox-esr node:nodejs tinyproxy:tinyproxy \
+  microsocks:microsocks dhclient:isc-dhcp-client dnsmasq:dnsmasq-base; do
   command -v "${tool%%:*}" > /dev/null || missing="$missing ${tool#*:}"
 done
 if [ -n "$missing" ]; then
@@ -70,9 +74,12 @@ addresses="10.77.0.11 10.77.0.12 10.77.0.13 10.77.0.14 10.77.0.15 10.77.0.16 10.
 # Served with an HTTPS record that offers Encrypted Client Hello under Cloudflare's cover name,
 # and the protocols it lists (ALPN).
 ech_names="www.perplexity.ai=h2 chat.deepseek.com=h3,h2"
-# Reached only through an HTTP proxy (tinyproxy, at 10.77.0.8:8888), which resolves them itself.
-proxied="api.groq.com www.cursor.com"
-proxied_addresses="10.77.0.31 10.77.0.32"
+# Reached only through an HTTP proxy (tinyproxy, at 10.77.0.8:8888) or a SOCKS5 one (microsocks,
+# at 10.77.0.9:1080), which resolve them themselves.
+proxied="api.groq.com www.cursor.com api.together.xyz www.poe.com"
+proxied_addresses="10.77.0.31 10.77.0.32 10.77.0.33 10.77.0.34"
+# The name the client gives itself in DHCP (isc-dhcp-client; dnsmasq serves it).
+hostname=front-desk-pc
 cli=sa-real-cli
 srv=sa-real-srv
 cleanup() {
@@ -92,7 +99,7 @@ ip link add veth-cli netns "$cli" address 02:5a:00:00:00:02 type veth \
   peer name veth-srv netns "$srv" address 02:5a:00:00:00:01
 ip -n "$cli" addr add 10.77.0.2/24 dev veth-cli
 ip -n "$cli" addr add fd77::2/64 dev veth-cli nodad
-for address in 10.77.0.1 10.77.0.8 10.77.0.53 $addresses $proxied_addresses; do
+for address in 10.77.0.1 10.77.0.8 10.77.0.9 10.77.0.53 $addresses $proxied_addresses; do
   case $address in
     *:*) ip -n "$srv" addr add "$address/64" dev veth-srv nodad ;;
     *) ip -n "$srv" addr add "$address/24" dev veth-srv ;;
@@ -230,6 +237,10 @@ grep -q ready "$work/services.log" || { cat "$work/services.log"; exit 1; }
 printf '%s\n' "Port 8888" "Listen 10.77.0.8" "Timeout 30" "Allow 10.77.0.0/24" "ConnectPort 443" \
   "User nobody" "Group nogroup" > "$work/tinyproxy.conf"
 ip netns exec "$srv" tinyproxy -d -c "$work/tinyproxy.conf" > "$work/tinyproxy.log" 2>&1 &
+ip netns exec "$srv" microsocks -i 10.77.0.9 -p 1080 > "$work/microsocks.log" 2>&1 &
+ip netns exec "$srv" dnsmasq --no-daemon --port=0 --interface=veth-srv --bind-interfaces \
+  --dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h --dhcp-leasefile="$work/dnsmasq.leases" \
+  > "$work/dnsmasq.log" 2>&1 &
 
 # The capture: shadowai live, and tcpdump for the file audit and tshark.
 rm -f "$work/live.json" "$work/clients.pcap"
@@ -251,10 +262,19 @@ in_cli() { ip netns exec "$cli" "$@"; }
 head -c $((up_curl * 3 / 4)) /dev/urandom | base64 -w0 > "$work/curl-body.txt"
 in_cli curl -sS --cacert "$pki/ca.pem" -X POST -H "Content-Type: application/json" \
   --data-binary @"$work/curl-body.txt" -o /dev/null https://api.openai.com/v1/chat/completions
+# The client asks for an address by DHCP, giving its name (the reply is not applied).
+echo "send host-name \"$hostname\";" > "$work/dhclient.conf"
+in_cli dhclient -4 -1 -sf /bin/true -cf "$work/dhclient.conf" -pf "$work/dhclient.pid" \
+  -lf "$work/dhclient.leases" veth-cli 2> "$work/dhclient.log" ||
+  { cat "$work/dhclient.log"; exit 1; }
 # Through the HTTP proxy: curl, and Chromium below.
 head -c 15000 /dev/urandom | base64 -w0 | in_cli curl -sS --cacert "$pki/ca.pem" \
   -x http://10.77.0.8:8888 -X POST -H "Content-Type: application/json" --data-binary @- \
   -o /dev/null https://api.groq.com/openai/v1/chat/completions
+# Through the SOCKS5 proxy (the proxy resolves the name): curl, and Chromium below.
+head -c 12000 /dev/urandom | base64 -w0 | in_cli curl -sS --cacert "$pki/ca.pem" \
+  --socks5-hostname 10.77.0.9:1080 -X POST -H "Content-Type: application/json" \
+  --data-binary @- -o /dev/null https://api.together.xyz/v1/chat/completions
 # Over IPv6: the name has an AAAA record only.
 head -c "$up_mistral" /dev/zero | tr '\0' m | in_cli curl -sS --cacert "$pki/ca.pem" -X POST \
   -H "Content-Type: application/json" --data-binary @- -o /dev/null \
@@ -276,6 +296,8 @@ in_cli timeout 20 "${chrome[@]}" --dump-dom https://claude.ai/ > /dev/null 2>&1 
 in_cli timeout 20 "${chrome[@]}" --dump-dom https://www.perplexity.ai/ > /dev/null 2>&1 || true
 in_cli timeout 20 "${chrome[@]}" --proxy-server=http://10.77.0.8:8888 --dump-dom \
   https://www.cursor.com/ > /dev/null 2>&1 || true
+in_cli timeout 20 "${chrome[@]}" --proxy-server=socks5://10.77.0.9:1080 --dump-dom \
+  https://www.poe.com/ > /dev/null 2>&1 || true
 in_cli timeout 8 "${chrome[@]}" --enable-quic --origin-to-force-quic-on=chat.deepseek.com:443 \
   --dump-dom https://chat.deepseek.com/ > /dev/null 2>&1 || true
 in_cli timeout 8 "${chrome[@]}" --enable-quic --origin-to-force-quic-on=gemini.google.com:443 \
@@ -302,13 +324,14 @@ tshark -r "$work/clients.pcap" -T fields -e ip.src -e ip.dst -e ip.len -e ipv6.s
   -e ipv6.plen -e tcp.flags.syn \
   -e tcp.flags.ack -e udp.srcport -e tls.handshake.extensions_server_name -e dns.qry.name \
   -e dns.flags.response -e tcp.stream -e http.request.method -e http.request.uri \
+  -e socks.remote_name -e dhcp.option.hostname \
   -Y "(tcp or udp) and not icmp and not icmpv6" > "$work/tshark.tsv" 2> /dev/null
 "$venv/bin/python" - "$work" "$names" "$addresses" "api.openai.com=$((up_curl + up_openai))
   api.anthropic.com=$up_anthropic api.deepseek.com=$up_node api.mistral.ai=$up_mistral" "$view" \
-  "$proxied" << 'EOF'
+  "$proxied" "$hostname" << 'EOF'
 import json, sys
 work, names, addresses, view = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[5]
-proxied = sys.argv[6].split()
+proxied, hostname = sys.argv[6].split(), sys.argv[7]
 # The request bodies the SDKs and curl sent.
 uploads = {host: int(size) for host, size in (pair.split("=") for pair in sys.argv[4].split())}
 clients, client_mac = ("10.77.0.2", "fd77::2"), "02:5a:00:00:00:02"
@@ -326,24 +349,31 @@ service = {"api.openai.com": ("openai-api", "tls_sni"),
            "chat.deepseek.com": ("deepseek-chat", "dns_answer"),
            # Through the proxy: named by the tunnelled ClientHello's SNI.
            "api.groq.com": ("groq", "tls_sni"),
-           "www.cursor.com": ("cursor", "tls_sni")}
+           "www.cursor.com": ("cursor", "tls_sni"),
+           "api.together.xyz": ("together-ai", "tls_sni"),
+           "www.poe.com": ("poe", "tls_sni")}
 # The truth, from tshark: bytes of TCP and UDP (IP lengths; IPv6's payload length and its
 # 40-byte header) each way and flows (TCP connections opened, a SYN without ACK; UDP source
 # ports) per service address, DNS messages, every name it read. Left out: neighbour discovery
 # between the client and a service's address (only this test puts them on one link), and ICMP
 # errors quoting a datagram (tshark reads a DNS message inside; it was never delivered).
-# A connection to the proxy counts for the host its CONNECT request names.
-rows = [(line.rstrip("\n").split("\t") + [""] * 15)[:15] for line in open(f"{work}/tshark.tsv")]
+# A connection to a proxy counts for the host its CONNECT (HTTP or SOCKS) request names.
+rows = [(line.rstrip("\n").split("\t") + [""] * 17)[:17] for line in open(f"{work}/tshark.tsv")]
 tunnels = {row[12]: row[14].rsplit(":", 1)[0] for row in rows if row[13] == "CONNECT"}
+tunnels.update((row[12], row[15]) for row in rows if row[15])
+dhcp_names = {row[16] for row in rows if row[16]}
+if dhcp_names != {hostname}:
+    sys.exit(f"tshark read DHCP names {dhcp_names}, not {hostname}")
 targets = dict(zip(addresses, names))
 up, down, flows, seen, dns, udp = {}, {}, {}, set(), 0, set()
 for fields in rows:
     src, dst, length, src6, dst6, plen6, syn, ack, sport, sni, query, response = fields[:12]
-    stream, method, uri = fields[12:]
+    stream, method, uri = fields[12:15]
     if src6:
         src, dst, length = src6, dst6, int(plen6) + 40
     seen.update(n for n in (sni + "," + query).split(",") if n)
     seen.add(uri.rsplit(":", 1)[0] if method == "CONNECT" else "")
+    seen.add(fields[15])
     dns += response != ""
     if src in clients:
         host = tunnels.get(stream) or targets.get(dst)
@@ -359,6 +389,7 @@ for fields in rows:
 failures = [f"tshark did not see {host}: the capture lacks it" for host in names + proxied
             if host not in seen]
 truth = {host: {"service_id": service[host][0], "device_mac": client_mac,
+                "device_hostname": hostname,
                 "flows": flows.get(host, 0), "bytes_up": up.get(host, 0),
                 "bytes_down": down.get(host, 0), "evidence": service[host][1]}
          for host in names + proxied}

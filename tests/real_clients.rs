@@ -1,15 +1,16 @@
 //! Real clients' traffic, not our own packet writer: `tests/fixtures/real-clients-*.pcap` were
 //! captured by `tests/real-clients.sh` while curl, OpenAI's and Anthropic's Python SDKs, Node's
 //! fetch, Chromium and Firefox (TLS by OpenSSL, BoringSSL and NSS; QUIC by Chromium's stack and
-//! Firefox's neqo; the browsers' ClientHellos over two packets) reached stand-ins for twelve AI
-//! services, each at its own address (one over IPv6; two offering Encrypted Client Hello, which
-//! Chromium used over TLS and over QUIC), found by DNS, and two more through an HTTP proxy. Two views of it: the wire's
+//! Firefox's neqo; the browsers' ClientHellos over two packets) reached stand-ins for fourteen
+//! AI services: ten each at its own address (one over IPv6; two offering Encrypted Client
+//! Hello, which Chromium used over TLS and over QUIC), found by DNS, two through an HTTP proxy
+//! and two through a SOCKS5 one. The client named itself in DHCP (isc-dhcp-client). Two views of it: the wire's
 //! (packets of at most 1500 bytes, as a mirror port sees them) and the sender's (the kernel's
 //! segmentation offloads on: TCP segments, and Firefox's QUIC datagrams, several as one). The
 //! `.tsv` beside each is tshark's reading of that capture: per service, the flows the client
-//! opened and the bytes (IP lengths) each way (through the proxy: the connections its CONNECT
-//! requests name), and the DNS messages. The audit must give
-//! exactly those, under the client's MAC, with the TLS or QUIC name as evidence (the DNS
+//! opened and the bytes (IP lengths) each way (through a proxy: the connections whose CONNECT
+//! request names the service), and the DNS messages. The audit must give
+//! exactly those, under the client's MAC and DHCP name, with the TLS or QUIC name as evidence (the DNS
 //! answer for the connections whose real name ECH hid; in the
 //! sender's view tshark reads no QUIC name from Firefox's batched datagrams; we do).
 
@@ -52,7 +53,7 @@ fn truth(view: &str) -> (u64, BTreeMap<String, BTreeMap<String, String>>) {
             rows.insert(fields[0].to_string(), row);
         }
     }
-    assert_eq!(rows.len(), 12, "twelve services in the truth file");
+    assert_eq!(rows.len(), 14, "fourteen services in the truth file");
     (dns.expect("a dns_messages line"), rows)
 }
 
