@@ -55,7 +55,7 @@ for tool in ip:iproute2 ethtool:ethtool openssl:openssl curl:curl tcpdump:tcpdum
 done
 if [ -n "$missing" ]; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing > /dev/null
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing > /dev/null
 fi
 mkdir -p "$work"
 venv=$base/venv
