@@ -32,7 +32,9 @@
 # REAL_CLIENTS_FIXTURE=DIR also copies each capture and its truth there (real-clients-wire.pcap,
 # -sender.pcap and their .tsv: how tests/fixtures/ got them; tests/real_clients.rs checks the
 # audit against them).
-set -euo pipefail
+set -Eeuo pipefail
+# Whatever fails says so (the line; in a function, also the lines it was called from).
+trap 'echo "real-clients: failed at line $LINENO (${BASH_LINENO[*]}): $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 repo=$PWD
 base=${REAL_CLIENTS_DIR:-${TMPDIR:-/tmp}/shadowai-real-clients}
