@@ -5,10 +5,11 @@
 # datagrams; Encrypted Client Hello over TLS and QUIC) and Firefox (NSS, and neqo for HTTP/3),
 # each resolving its AI service's name by DNS (one over IPv6), and curl and Chromium through an
 # HTTP proxy (tinyproxy) and a SOCKS5 one (microsocks); the client names itself by DHCP
-# (isc-dhcp-client, to dnsmasq). The services are stand-ins on a second network namespace, each at an
-# address of its own: a DNS server that answers their names (and, for two, an HTTPS record
-# offering ECH), an HTTPS server with a certificate for them (from a CA made here), and a UDP
-# sink on port 443 (the QUIC handshakes never complete: the browsers repeat their Initials).
+# (isc-dhcp-client, to dnsmasq). The services are stand-ins on a second network namespace,
+# each at an address of its own: a DNS server that answers their names (and, for two, an HTTPS
+# record offering ECH), an HTTPS server with a certificate for them (from a CA made here), and
+# a UDP sink on port 443 (the QUIC handshakes never complete: the browsers repeat their
+# Initials).
 #
 #   1. `shadowai scan` captures the client's veth live, ended by SIGINT; tcpdump writes the
 #      same traffic to a file, which `shadowai audit` reads. Twice: as a mirror port sees the
@@ -16,19 +17,17 @@
 #      sender sees it (the veth's default offloads: TCP segments and Firefox's UDP datagrams
 #      handed over several at a time, as one).
 #   2. Both reports must name every service the clients used, under the client's MAC and DHCP
-#      name, with
-#      the evidence expected (the TLS or QUIC name; the DNS answer where ECH hid it), and give
-#      tshark's (an independent implementation's) count of the flows the client opened, of the
-#      bytes each way and of DNS messages; at least each upload's size must be counted as sent;
-#      the live and the file report must hold the same findings.
+#      name, with the evidence expected (the TLS or QUIC name; the DNS answer where ECH hid
+#      it), and give tshark's (an independent implementation's) count of the flows the client
+#      opened, of the bytes each way and of DNS messages; at least each upload's size must be
+#      counted as sent; the live and the file report must hold the same findings.
 #   3. tshark must read every hostname from the capture (by DNS, SNI or CONNECT).
 #
 # Needs root, iproute2, ethtool, openssl, curl, tcpdump, tshark, tinyproxy, microsocks,
-# isc-dhcp-client, dnsmasq, python3 (with venv),
-# Node.js 18 or later, and Debian's chromium and firefox-esr; missing Debian packages are
-# installed (apt-get), the Python SDKs into a virtual environment under $REAL_CLIENTS_DIR
-# (default /tmp/shadowai-real-clients). Not part of .ci/run: it downloads the browsers and the
-# SDKs. About a minute and a half.
+# isc-dhcp-client, dnsmasq, python3 (with venv), Node.js 18 or later, and Debian's chromium
+# and firefox-esr; missing Debian packages are installed (apt-get), the Python SDKs into a
+# virtual environment under $REAL_CLIENTS_DIR (default /tmp/shadowai-real-clients). Not part
+# of .ci/run: it downloads the browsers and the SDKs. Two to four minutes.
 # REAL_CLIENTS_FIXTURE=DIR also copies each capture and its truth there (real-clients-wire.pcap,
 # -sender.pcap and their .tsv: how tests/fixtures/ got them; tests/real_clients.rs checks the
 # audit against them).
@@ -67,8 +66,8 @@ venv=$base/venv
 cargo build --release --quiet --bin shadowai
 bin=$repo/target/release/shadowai
 
-# The stand-ins' names, and the service each must be reported as.
-# Each its own address, as the real ones have; the DNS server on another.
+# The stand-ins' names (the service each must be reported as is in the check at the end), each
+# at its own address, as the real ones are; the DNS server on another.
 names="api.openai.com api.anthropic.com api.deepseek.com claude.ai gemini.google.com chatgpt.com
   copilot.microsoft.com api.mistral.ai www.perplexity.ai chat.deepseek.com"
 addresses="10.77.0.11 10.77.0.12 10.77.0.13 10.77.0.14 10.77.0.15 10.77.0.16 10.77.0.17 fd77::21
